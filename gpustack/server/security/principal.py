@@ -1,0 +1,50 @@
+"""Who is calling: the result of authenticating a request, shared by /v2 and the gateway."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class KeyScope(StrEnum):
+    """What an API key may call. Session cookies act with scope ALL."""
+
+    ALL = "*"
+    MANAGEMENT = "management"
+    INFERENCE = "inference"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyLimits:
+    """Per-key limits; None means unlimited."""
+
+    requests_per_minute: int | None = None
+    tokens_per_minute: int | None = None
+    tokens_per_day: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller: a user, optionally through one API key, or a worker."""
+
+    user_id: int
+    username: str
+    is_admin: bool
+    scope: KeyScope = KeyScope.ALL
+    api_key_id: int | None = None
+    # None allows every model; otherwise the exact deployment names this key may call.
+    allowed_model_names: frozenset[str] | None = None
+    limits: KeyLimits = KeyLimits()
+    # Set for worker tokens: such principals may call only worker endpoints.
+    worker_id: int | None = None
+
+    def may_use_model(self, model_name: str) -> bool:
+        return self.allowed_model_names is None or model_name in self.allowed_model_names
+
+    @property
+    def may_infer(self) -> bool:
+        return self.worker_id is None and self.scope in (KeyScope.ALL, KeyScope.INFERENCE)
+
+    @property
+    def may_manage(self) -> bool:
+        return self.worker_id is None and self.scope in (KeyScope.ALL, KeyScope.MANAGEMENT)
