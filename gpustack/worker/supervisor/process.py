@@ -1,0 +1,144 @@
+"""Engine OS processes: launch in their own process group, stop the whole group.
+
+Each engine runs as the leader of a new session, so one signal to the group reaches the
+helpers it spawns (tokenizer servers, multiprocessing workers). On Linux the engine also
+asks the kernel for SIGKILL when its parent dies (PR_SET_PDEATHSIG), so an engine never
+outlives a worker that was killed with -9.
+
+Caveat of PR_SET_PDEATHSIG: the signal fires when the *thread* that forked the child exits,
+not the process. `asyncio.create_subprocess_exec` forks from the event-loop thread, so the
+supervisor must run on a loop whose thread lives as long as the worker (the main thread
+under `asyncio.run`), never on a short-lived helper thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+_PR_SET_PDEATHSIG = 1
+
+
+def build_env(
+    base: Mapping[str, str],
+    additions: Mapping[str, str],
+    gpu_indexes: Sequence[int],
+    host_has_gpus: bool,
+) -> dict[str, str]:
+    """The engine's environment: the worker's, the spec's additions, and its GPUs.
+
+    The assigned GPUs always win over a CUDA_VISIBLE_DEVICES from the model's env, since
+    the scheduler claimed exactly those. A CPU-only instance on a GPU host sees no GPU.
+    """
+    env = {**base, **additions}
+    if gpu_indexes:
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(str(index) for index in gpu_indexes)
+    elif host_has_gpus:
+        env["CUDA_VISIBLE_DEVICES"] = ""
+    return env
+
+
+def parent_death_signal_hook() -> Callable[[], None] | None:
+    """A preexec function that makes the child get SIGKILL when this process dies.
+
+    Resolved before the fork: loading a library in the child of a threaded parent can
+    deadlock. None on systems without prctl.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent_pid = os.getpid()
+
+    def set_parent_death_signal() -> None:
+        prctl(
+            ctypes.c_int(_PR_SET_PDEATHSIG),
+            ctypes.c_ulong(signal.SIGKILL),
+            ctypes.c_ulong(0),
+            ctypes.c_ulong(0),
+            ctypes.c_ulong(0),
+        )
+        # The parent may have died between fork and prctl; then no signal would ever come.
+        if os.getppid() != parent_pid:
+            os._exit(1)
+
+    return set_parent_death_signal
+
+
+class EngineProcess:
+    """One launched engine process (leader of its own process group)."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self._process = process
+
+    @classmethod
+    async def launch(
+        cls, argv: Sequence[str], env: Mapping[str, str], log_path: Path
+    ) -> EngineProcess:
+        """Start `argv` with stdout and stderr appended to `log_path`.
+
+        Raises OSError when the program cannot be executed (e.g. not found).
+        """
+        if not argv:
+            raise ValueError("empty command line")
+        # The child keeps its own descriptor of the log; ours is closed once it started.
+        log = await asyncio.to_thread(open, log_path, "ab")
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=dict(env),
+                start_new_session=True,
+                preexec_fn=parent_death_signal_hook(),
+            )
+        finally:
+            log.close()
+        return cls(process)
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self._process.returncode
+
+    async def wait(self) -> int:
+        """Wait for the engine process to exit; its exit status (negative: signal)."""
+        return await self._process.wait()
+
+    def kill_group(self) -> None:
+        """SIGKILL every process left in the engine's group."""
+        self._signal_group(signal.SIGKILL)
+
+    async def stop(self, grace_s: float) -> None:
+        """SIGTERM the group, wait up to `grace_s` for the engine, then SIGKILL the group.
+
+        The final SIGKILL also reaches helpers that outlived the engine itself, and it is
+        sent even when the caller is cancelled while waiting.
+        """
+        try:
+            if self._process.returncode is None:
+                self._signal_group(signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(self._process.wait(), grace_s)
+                except TimeoutError:
+                    pass
+        finally:
+            self.kill_group()
+        await self._process.wait()
+
+    def _signal_group(self, signum: int) -> None:
+        try:
+            # The group id is the leader's pid (start_new_session); it stays valid while
+            # any member lives, even after the leader has been reaped.
+            os.killpg(self._process.pid, signum)
+        except (ProcessLookupError, PermissionError):
+            pass
