@@ -1,0 +1,35 @@
+"""Placement of model instances on workers: filters → candidate selectors → scorers.
+
+Pure and synchronous: the server adapts database rows into the frozen views below, calls
+`place_replicas` (scheduler loop, `/v2/model-evaluations`) and stores the placements.
+"""
+
+from gpustack.server.scheduler.byte_units import format_bytes
+from gpustack.server.scheduler.inputs import (
+    GpuSelector,
+    GpuView,
+    InstanceClaim,
+    ModelSpec,
+    PlacementStrategy,
+    WorkerState,
+    WorkerView,
+)
+from gpustack.server.scheduler.placer import place_instance, place_replicas
+from gpustack.server.scheduler.results import Placement, ReplicaPlan, ScheduleResult, WorkerShare
+
+__all__ = [
+    "GpuSelector",
+    "GpuView",
+    "InstanceClaim",
+    "ModelSpec",
+    "Placement",
+    "PlacementStrategy",
+    "ReplicaPlan",
+    "ScheduleResult",
+    "WorkerShare",
+    "WorkerState",
+    "WorkerView",
+    "format_bytes",
+    "place_instance",
+    "place_replicas",
+]
