@@ -70,6 +70,12 @@ class PlacementRequest:
     offload_layers: int | None = None
     context_length: int | None = None
     backend_parameters: Sequence[str] = ()
+    # Total VRAM of each candidate GPU, when known; engines that claim a fraction of a
+    # device (vLLM's --gpu-memory-utilization) price from it.
+    total_vram_bytes_per_gpu: tuple[int, ...] = ()
+    # A claim the user states for engines that cannot price themselves (`custom`).
+    claimed_ram_bytes: int | None = None
+    claimed_vram_bytes_per_gpu: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +104,10 @@ class LaunchContext:
     # For `custom`: the user's command template and health path live in the model spec.
     command_template: str | None = None
     data_dir: Path | None = None
+    # For `custom`: the path the user says answers health checks.
+    health_path: str | None = None
+    # Context size the placement was priced with; engines that take one pass it on.
+    context_length: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +119,20 @@ class LaunchSpec:
     health_path: str
 
 
+@dataclass(frozen=True, slots=True)
+class ResponseQuirks:
+    """How an engine's answers differ from the `/v1` contract, for the gateway to normalise."""
+
+    # `/rerank` results carry `document: {"text"}` (else the gateway adds them).
+    rerank_returns_documents: bool = True
+    # `/rerank` results come sorted by descending score and cut to `top_n`.
+    rerank_sorted: bool = True
+    # `/rerank` answers carry a `usage` object.
+    rerank_returns_usage: bool = True
+    # `/embeddings` honours `encoding_format: "base64"`.
+    embeddings_base64: bool = True
+
+
 @runtime_checkable
 class Engine(Protocol):
     """One inference backend."""
@@ -116,6 +140,7 @@ class Engine(Protocol):
     name: str
     # Operating systems and accelerators it runs on: {"cpu", "cuda"}.
     runs_on: frozenset[str]
+    quirks: ResponseQuirks
 
     def serves(self, profile: ModelProfile, categories: Sequence[Category]) -> bool:
         """Whether this engine can serve that model for those categories."""

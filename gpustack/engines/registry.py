@@ -1,0 +1,81 @@
+"""Backend names → engines, and which engine a model gets when the user names none."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from types import MappingProxyType
+
+from gpustack.engines.base import Category, Engine, ModelFormat, ModelProfile
+from gpustack.engines.custom import CustomEngine
+from gpustack.engines.llamacpp import LlamaCppEngine
+from gpustack.engines.sglang import SGLangEngine
+from gpustack.engines.vllm import VLLMEngine
+
+LLAMA_CPP = "llama.cpp"
+VLLM = "vllm"
+SGLANG = "sglang"
+CUSTOM = "custom"
+
+
+class UnknownEngineError(KeyError):
+    """No engine is registered under that backend name."""
+
+
+class EngineRegistry(Mapping[str, Engine]):
+    """An immutable mapping of backend name to engine."""
+
+    def __init__(self, engines: Sequence[Engine]) -> None:
+        self._engines: Mapping[str, Engine] = MappingProxyType({e.name: e for e in engines})
+
+    def __getitem__(self, name: str) -> Engine:
+        try:
+            return self._engines[name]
+        except KeyError:
+            known = ", ".join(sorted(self._engines))
+            raise UnknownEngineError(f"unknown backend {name!r}; known: {known}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._engines)
+
+    def __len__(self) -> int:
+        return len(self._engines)
+
+    def default_for(
+        self,
+        profile: ModelProfile,
+        categories: Sequence[Category] = (),
+        *,
+        gpu_available: bool = True,
+    ) -> Engine:
+        """The engine a deployment gets when it names no backend."""
+        return self[default_engine_for(profile, categories, gpu_available=gpu_available)]
+
+
+def default_registry() -> EngineRegistry:
+    """The engines this package ships."""
+    return EngineRegistry([LlamaCppEngine(), VLLMEngine(), SGLangEngine(), CustomEngine()])
+
+
+def default_engine_for(
+    profile: ModelProfile,
+    categories: Sequence[Category] = (),
+    *,
+    gpu_available: bool = True,
+) -> str:
+    """The backend name for a model: llama.cpp for GGUF, vLLM for Hugging Face weights on GPU.
+
+    Raises UnknownEngineError when no shipped engine serves it (formats of the built-in CPU
+    engines, or Hugging Face weights without a GPU).
+    """
+    wanted = tuple(categories) or profile.categories
+    if profile.format == ModelFormat.GGUF:
+        return LLAMA_CPP
+    if profile.format == ModelFormat.SAFETENSORS and gpu_available:
+        if VLLMEngine().serves(profile, wanted):
+            return VLLM
+        if SGLangEngine().serves(profile, wanted):
+            return SGLANG
+    where = "" if gpu_available else " without a GPU"
+    raise UnknownEngineError(
+        f"no engine serves {profile.format.value} models for {[str(c) for c in wanted]}{where}"
+    )
