@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from io import BufferedReader
 from pathlib import Path
 
@@ -139,7 +139,7 @@ class _Follower:
         return on_disk.st_size < self.fh.tell()
 
 
-async def follow(path: Path, n: int = 100, poll_interval: float = 0.2) -> AsyncIterator[str]:
+async def follow(path: Path, n: int = 100, poll_interval: float = 0.2) -> AsyncGenerator[str, None]:
     """Yield the last `n` lines of `path`, then each new line as it is written.
 
     Keeps following across a restart of the instance (the file rotated to `.log.1` and a new

@@ -245,3 +245,27 @@ async def test_a_failing_state_report_does_not_stop_supervision(
     async with Supervisor(tmp_path, ports, FAST, flaky) as supervisor:
         await supervisor.start(1, standin_spec(port), [], port)
         await wait_until(lambda: "running" in states)
+
+
+async def test_a_healthy_period_resets_the_restart_delay(
+    tmp_path: Path, ports: PortAllocator, state_log: StateLog
+) -> None:
+    settings = replace(FAST, backoff_reset_after_s=1.0)
+    port = ports.allocate(1)
+
+    async def kill_engine_once_running(restart_count: int, after_s: float) -> str:
+        await state_log.wait_for("running", restart_count=restart_count)
+        await asyncio.sleep(after_s)
+        status = supervisor.status_of(1)
+        assert status is not None and status.pid is not None
+        os.kill(status.pid, signal.SIGKILL)
+        error = await state_log.wait_for("error", restart_count=restart_count)
+        return error.message.rsplit("; ", 1)[1]
+
+    async with Supervisor(tmp_path, ports, settings, state_log) as supervisor:
+        await supervisor.start(1, standin_spec(port), [], port)
+        quick = [await kill_engine_once_running(n, after_s=0) for n in (0, 1)]
+        after_a_healthy_while = await kill_engine_once_running(2, after_s=1.2)
+
+    assert quick == ["restarting in 0.1 s (attempt 1)", "restarting in 0.2 s (attempt 2)"]
+    assert after_a_healthy_while == "restarting in 0.1 s (attempt 3)"

@@ -1,0 +1,66 @@
+"""Engine processes: environment, and no engine outliving its worker."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from gpustack.worker.supervisor import PortAllocator, build_env
+
+from .harness import is_gone, wait_until
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+PARENT = Path(__file__).with_name("supervising_parent.py")
+
+
+def test_env_carries_the_spec_and_the_assigned_gpus() -> None:
+    env = build_env(
+        {"PATH": "/usr/bin", "CUDA_VISIBLE_DEVICES": "0,1,2,3"},
+        {"LLAMA_ARG_THREADS": "4", "CUDA_VISIBLE_DEVICES": "3"},
+        gpu_indexes=[1, 2],
+        host_has_gpus=True,
+    )
+
+    assert env == {"PATH": "/usr/bin", "LLAMA_ARG_THREADS": "4", "CUDA_VISIBLE_DEVICES": "1,2"}
+
+
+def test_cpu_instance_on_a_gpu_host_sees_no_gpu() -> None:
+    assert build_env({}, {}, [], host_has_gpus=True) == {"CUDA_VISIBLE_DEVICES": ""}
+
+
+def test_cpu_only_host_leaves_cuda_alone() -> None:
+    assert build_env({"A": "1"}, {}, [], host_has_gpus=False) == {"A": "1"}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux")
+async def test_engine_dies_with_a_worker_killed_by_sigkill(
+    tmp_path: Path, ports: PortAllocator
+) -> None:
+    engine_pid_file = tmp_path / "engine.pid"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    parent = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(PARENT),
+        str(tmp_path),
+        str(ports.allocate(1)),
+        str(engine_pid_file),
+        env=env,
+    )
+    try:
+        await wait_until(engine_pid_file.exists)
+        engine_pid = int(engine_pid_file.read_text())
+        assert not is_gone(engine_pid)
+
+        parent.send_signal(signal.SIGKILL)
+        await parent.wait()
+
+        await wait_until(lambda: is_gone(engine_pid), within_s=5)
+    finally:
+        if parent.returncode is None:
+            parent.kill()
+            await parent.wait()
