@@ -24,7 +24,7 @@ from gpustack.worker.supervisor.settings import SupervisorSettings
 logger = logging.getLogger(__name__)
 
 # on_state(instance_id, state, message, restart_count, port)
-StateCallback = Callable[[int, str, str, int, "int | None"], Awaitable[None]]
+StateCallback = Callable[[int, str, str, int, int | None], Awaitable[None]]
 
 
 class InstanceState(StrEnum):

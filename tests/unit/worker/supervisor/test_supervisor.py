@@ -269,3 +269,19 @@ async def test_a_healthy_period_resets_the_restart_delay(
 
     assert quick == ["restarting in 0.1 s (attempt 1)", "restarting in 0.2 s (attempt 2)"]
     assert after_a_healthy_while == "restarting in 0.1 s (attempt 3)"
+
+
+async def test_stop_while_starting_kills_the_engine_and_reports_nothing_more(
+    supervisor: Supervisor, ports: PortAllocator, state_log: StateLog
+) -> None:
+    port = ports.allocate(1)
+    await supervisor.start(1, standin_spec(port, "--unhealthy-for", "60"), [], port)
+    await state_log.wait_for("starting")
+    status = supervisor.status_of(1)
+    assert status is not None and status.pid is not None
+
+    await supervisor.stop(1)
+    await asyncio.sleep(0.2)
+
+    assert is_gone(status.pid)
+    assert state_log.states() == [("starting", 0)]
