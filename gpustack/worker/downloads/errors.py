@@ -1,0 +1,27 @@
+"""Download failures, each with a message a user can act on."""
+
+from __future__ import annotations
+
+
+class DownloadError(Exception):
+    """A model could not be materialised; ``str(error)`` is the human message."""
+
+
+class RepositoryNotFoundError(DownloadError):
+    """The repository (or revision) does not exist or is not visible with the given token."""
+
+
+class NoMatchingFileError(DownloadError):
+    """The file glob matched nothing in the repository."""
+
+
+class LocalPathNotFoundError(DownloadError):
+    """A local_path source points at nothing."""
+
+
+class MissingDependencyError(DownloadError):
+    """An optional package needed for this source is not installed."""
+
+
+class DownloadCancelledError(DownloadError):
+    """The download was cancelled; raised inside the download thread to stop it."""
