@@ -37,6 +37,8 @@ class Principal:
     limits: KeyLimits = KeyLimits()
     # Set for worker tokens: such principals may call only worker endpoints.
     worker_id: int | None = None
+    # A session of a user whose generated password must be changed before anything else.
+    must_change_password: bool = False
 
     def may_use_model(self, model_name: str) -> bool:
         return self.allowed_model_names is None or model_name in self.allowed_model_names

@@ -1,0 +1,116 @@
+"""The `gpustack` command: start, version, reset-admin-password."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from gpustack import __version__
+from gpustack.config import Config
+from gpustack.db.engine import DatabaseUrlError, async_database_url
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("--config-file", help="YAML file of settings (below flags and GPUSTACK_* variables)")
+    add("--data-dir", help="state folder (default /var/lib/gpustack for root)")
+    add("--database-url", help="sqlite:///path (default <data-dir>/database.db) or postgresql://…")
+    add("--debug", action="store_true", default=argparse.SUPPRESS)
+
+
+def _start_parser(sub: Any) -> None:
+    parser = sub.add_parser("start", help="run a server (with a local worker) or a worker")
+    parser.set_defaults(command="start")
+    _add_common(parser)
+    add = parser.add_argument
+    add("--host", help="address to listen on (default 0.0.0.0)")
+    add("--port", type=int, help="HTTP port of the UI and APIs (default 80)")
+    add(
+        "--bootstrap-password", help="initial admin password (else a random one, written to a file)"
+    )
+    add("--disable-worker", action="store_true", default=argparse.SUPPRESS)
+    add("--server-url", help="run only a worker that joins this server")
+    add("--token", help="cluster token for --server-url (printed by the server)")
+    add("--worker-port", type=int, help="worker API port (default 10150)")
+    add("--worker-name", help="worker name (default: host name)")
+    add("--worker-ip", help="address the server uses to reach this worker")
+    add("--worker-labels", help="extra worker labels: k=v,k2=v2")
+    add("--service-port-range", help="engine ports (default 40000-40063)")
+    add("--cache-dir", help="model cache folder (default <data-dir>/cache)")
+    add("--ssl-keyfile")
+    add("--ssl-certfile")
+    add("--enable-cors", action="store_true", default=argparse.SUPPRESS)
+    add("--allow-origins", help="comma-separated origins for CORS")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gpustack", argument_default=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _start_parser(sub)
+    sub.add_parser("version", help="print the version").set_defaults(command="version")
+    reset = sub.add_parser("reset-admin-password", help="set a new random admin password")
+    reset.set_defaults(command="reset-admin-password")
+    _add_common(reset)
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """Flags that were given become init values: they beat env and the YAML file."""
+    values = {k: v for k, v in vars(args).items() if k != "command" and v is not None}
+    if "worker_labels" in values:
+        pairs = [p.split("=", 1) for p in str(values["worker_labels"]).split(",") if p]
+        if any(len(p) != 2 for p in pairs):
+            raise ValueError("--worker-labels must look like k=v,k2=v2")
+        values["worker_labels"] = dict(pairs)
+    if "allow_origins" in values:
+        values["allow_origins"] = [o.strip() for o in values["allow_origins"].split(",")]
+    config = Config(**values)
+    async_database_url(config.resolved_database_url)
+    if config.server_url and not config.token:
+        raise ValueError("--server-url needs --token (the cluster token the server printed)")
+    return config
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "version":
+        print(f"gpustack {__version__}")
+        return 0
+    try:
+        config = config_from_args(args)
+    except (ValidationError, ValueError, DatabaseUrlError) as exc:
+        print(f"gpustack: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "reset-admin-password":
+        return _reset_admin_password(config)
+    from gpustack.launcher import run
+
+    return run(config)
+
+
+def _reset_admin_password(config: Config) -> int:
+    from gpustack.db.engine import create_engine, session_factory
+    from gpustack.db.migrate import upgrade_to_head
+    from gpustack.server.bootstrap import PASSWORD_FILE, reset_admin_password
+    from gpustack.server.security.passwords import PasswordHashing
+
+    async def reset() -> None:
+        await asyncio.to_thread(upgrade_to_head, config.resolved_database_url)
+        engine = create_engine(config.resolved_database_url)
+        try:
+            await reset_admin_password(session_factory(engine), PasswordHashing(), config.data_dir)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(reset())
+    except LookupError as exc:
+        print(f"gpustack: {exc}", file=sys.stderr)
+        return 1
+    print(f"New admin password written to {config.data_dir / PASSWORD_FILE}")
+    return 0

@@ -1,0 +1,121 @@
+"""One typed configuration, filled from flags > GPUSTACK_* environment > YAML file > defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+
+def default_data_dir() -> Path:
+    """`/var/lib/gpustack` for root, else a per-user folder (XDG data home)."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return Path("/var/lib/gpustack")
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "gpustack"
+
+
+class Config(BaseSettings):
+    """Everything `gpustack start` needs; see `gpustack start --help` for the flags."""
+
+    model_config = SettingsConfigDict(env_prefix="GPUSTACK_", extra="forbid")
+
+    config_file: Path | None = None
+    host: str = "0.0.0.0"
+    port: int = Field(default=80, ge=1, le=65535)
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None
+    bootstrap_password: str | None = None
+    disable_worker: bool = False
+    server_url: str | None = None
+    token: str | None = None
+    worker_port: int = Field(default=10150, ge=1, le=65535)
+    worker_name: str | None = None
+    worker_ip: str | None = None
+    worker_labels: dict[str, str] = Field(default_factory=dict)
+    service_port_range: str = "40000-40063"
+    ssl_keyfile: Path | None = None
+    ssl_certfile: Path | None = None
+    enable_cors: bool = False
+    allow_origins: list[str] = Field(default_factory=lambda: ["*"])
+    debug: bool = False
+    cache_dir: Path | None = None
+    session_expire_minutes: int = Field(default=60 * 24 * 7, ge=1)
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    # Cluster health timings (seconds).
+    heartbeat_interval: float = Field(default=5.0, gt=0)
+    status_interval: float = Field(default=15.0, gt=0)
+    worker_not_ready_after: float = Field(default=15.0, gt=0)
+    reschedule_unreachable_after: float = Field(default=30.0, gt=0)
+    # Gateway timeouts (seconds): long generations must survive.
+    upstream_total_timeout: float = Field(default=1800.0, gt=0)
+    upstream_idle_timeout: float = Field(default=300.0, gt=0)
+
+    @field_validator("service_port_range")
+    @classmethod
+    def _check_port_range(cls, value: str) -> str:
+        low, _, high = value.partition("-")
+        if not (low.isdigit() and high.isdigit() and 0 < int(low) <= int(high) <= 65535):
+            raise ValueError("service_port_range must look like 40000-40063")
+        return value
+
+    @property
+    def port_range(self) -> tuple[int, int]:
+        low, _, high = self.service_port_range.partition("-")
+        return int(low), int(high)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'database.db'}"
+
+    @property
+    def resolved_cache_dir(self) -> Path:
+        return self.cache_dir or self.data_dir / "cache"
+
+    @property
+    def is_worker_only(self) -> bool:
+        return self.server_url is not None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _YamlSource(settings_cls, init_settings))
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    """Values from `--config-file` (or GPUSTACK_CONFIG_FILE), below flags and environment."""
+
+    def __init__(self, settings_cls: type[BaseSettings], init: PydanticBaseSettingsSource) -> None:
+        super().__init__(settings_cls)
+        self._init = init
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        init_values = self._init() if isinstance(self._init, InitSettingsSource) else {}
+        path = init_values.get("config_file") or os.environ.get("GPUSTACK_CONFIG_FILE")
+        if not path:
+            return {}
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise ValueError(f"cannot read config file {path}: {exc.strerror}") from exc
+        if not isinstance(data, dict):
+            raise ValueError(f"config file {path} must hold a mapping of settings")
+        return {str(k).replace("-", "_"): v for k, v in data.items()}

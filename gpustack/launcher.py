@@ -1,0 +1,50 @@
+"""What `gpustack start` runs: the server (and its embedded worker), or a worker alone."""
+
+from __future__ import annotations
+
+import sys
+
+import uvicorn
+
+from gpustack.config import Config
+from gpustack.server.app import create_app
+from gpustack.server.bootstrap import PASSWORD_FILE, read_or_create_secret
+
+
+def _announce(config: Config, token: str) -> None:
+    scheme = "https" if config.ssl_certfile else "http"
+    host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
+    url = f"{scheme}://{host}:{config.port}"
+    lines = [
+        f"GPUStack server: UI {url}/  API docs {url}/docs  OpenAI API {url}/v1",
+        f"Data: {config.data_dir}",
+    ]
+    password_file = config.data_dir / PASSWORD_FILE
+    if not config.bootstrap_password:
+        lines.append(f"Admin password file (user admin): {password_file}")
+    lines.append(f"Worker registration token: {token}")
+    lines.append(f"Add a worker: gpustack start --server-url {url} --token {token}")
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+def run(config: Config) -> int:
+    if config.is_worker_only:
+        from gpustack.worker.main import run_worker
+
+        exit_code: int = run_worker(config)
+        return exit_code
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    token = read_or_create_secret(config.data_dir / "token", 16)
+    _announce(config, token)
+    app = create_app(config)
+    uvicorn.run(
+        app,
+        host=config.host,
+        port=config.port,
+        ssl_keyfile=str(config.ssl_keyfile) if config.ssl_keyfile else None,
+        ssl_certfile=str(config.ssl_certfile) if config.ssl_certfile else None,
+        log_level="debug" if config.debug else "info",
+        access_log=config.debug,
+        timeout_graceful_shutdown=5,
+    )
+    return 0

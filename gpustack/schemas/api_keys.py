@@ -1,0 +1,83 @@
+"""API keys: `gpustack_<access>_<secret>`; only the access part and hashes are stored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlmodel import Field as SQLField
+
+from gpustack.schemas.common import TimestampColumns, TimestampFields, UtcDatetime
+from gpustack.server.security.principal import KeyScope
+
+
+class ApiKey(TimestampColumns, table=True):
+    __tablename__ = "api_keys"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_api_keys_user_name"),)
+
+    id: int | None = SQLField(default=None, primary_key=True)
+    user_id: int = SQLField(foreign_key="users.id", index=True, ondelete="CASCADE")
+    name: str = SQLField(max_length=64)
+    description: str = SQLField(default="", max_length=1024)
+    access_key: str = SQLField(index=True, unique=True, max_length=32)
+    # argon2 of the secret: the durable proof; never used on the request path.
+    hashed_secret: str
+    # salted SHA-256 of the secret: cheap to check on every request.
+    secret_salt: str
+    secret_digest: str
+    scope: str = SQLField(default=KeyScope.ALL.value, max_length=16)
+    allowed_model_names: list[str] | None = SQLField(default=None, sa_column=Column(JSON))
+    expires_at: datetime | None = SQLField(default=None, sa_type=DateTime)
+    rpm_limit: int | None = None
+    tpm_limit: int | None = None
+    tpd_limit: int | None = None
+    last_used_at: datetime | None = SQLField(default=None, sa_type=DateTime)
+
+
+NAME_PATTERN = r"^[^\x00-\x1f]{1,64}$"
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=NAME_PATTERN)
+    description: str = Field(default="", max_length=1024)
+    expires_in: int | None = Field(default=None, ge=60, le=10 * 365 * 86400)
+    scope: KeyScope = KeyScope.ALL
+    allowed_model_names: list[str] | None = Field(default=None, max_length=1000)
+    rpm_limit: int | None = Field(default=None, ge=1)
+    tpm_limit: int | None = Field(default=None, ge=1)
+    tpd_limit: int | None = Field(default=None, ge=1)
+
+
+class ApiKeyUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str | None = Field(default=None, max_length=1024)
+    scope: KeyScope | None = None
+    allowed_model_names: list[str] | None = Field(default=None, max_length=1000)
+    rpm_limit: int | None = Field(default=None, ge=1)
+    tpm_limit: int | None = Field(default=None, ge=1)
+    tpd_limit: int | None = Field(default=None, ge=1)
+
+
+class ApiKeyPublic(TimestampFields):
+    id: int
+    user_id: int
+    name: str
+    description: str
+    masked_value: str
+    scope: KeyScope
+    allowed_model_names: list[str] | None
+    expires_at: UtcDatetime | None
+    rpm_limit: int | None
+    tpm_limit: int | None
+    tpd_limit: int | None
+    last_used_at: UtcDatetime | None
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    """Returned once, at creation: the only time the full key leaves the server."""
+
+    value: str

@@ -1,0 +1,94 @@
+"""Model instances: one replica of a deployment, placed on a worker, run by one engine process."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import JSON, Column
+from sqlmodel import Field as SQLField
+
+from gpustack.schemas.common import TimestampColumns, TimestampFields
+
+
+class InstanceState(StrEnum):
+    PENDING = "pending"
+    ANALYZING = "analyzing"
+    SCHEDULED = "scheduled"
+    INITIALIZING = "initializing"
+    DOWNLOADING = "downloading"
+    STARTING = "starting"
+    RUNNING = "running"
+    ERROR = "error"
+    UNREACHABLE = "unreachable"
+
+
+# States in which an instance holds (or is about to hold) resources on its worker.
+PLACED_STATES = frozenset(
+    {
+        InstanceState.SCHEDULED,
+        InstanceState.INITIALIZING,
+        InstanceState.DOWNLOADING,
+        InstanceState.STARTING,
+        InstanceState.RUNNING,
+        InstanceState.ERROR,
+        InstanceState.UNREACHABLE,
+    }
+)
+
+
+class ResourceClaim(BaseModel):
+    """Memory an instance claims: RAM bytes and VRAM bytes per GPU index."""
+
+    ram: int = 0
+    vram: dict[str, int] = {}
+    offload_layers: int | None = None
+
+
+class ModelInstance(TimestampColumns, table=True):
+    __tablename__ = "model_instances"
+
+    id: int | None = SQLField(default=None, primary_key=True)
+    name: str = SQLField(max_length=200)
+    model_id: int = SQLField(foreign_key="models.id", index=True, ondelete="CASCADE")
+    model_name: str = SQLField(max_length=128)
+    worker_id: int | None = SQLField(default=None, foreign_key="workers.id", index=True)
+    worker_name: str | None = None
+    worker_ip: str | None = None
+    port: int | None = None
+    gpu_indexes: list[int] = SQLField(default_factory=list, sa_column=Column(JSON))
+    computed_resource_claim: dict[str, Any] | None = SQLField(default=None, sa_column=Column(JSON))
+    state: str = SQLField(default=InstanceState.PENDING.value, index=True)
+    state_message: str = ""
+    download_progress: float = 0.0
+    restart_count: int = 0
+    resolved_path: str | None = None
+
+
+class ModelInstancePublic(TimestampFields):
+    id: int
+    name: str
+    model_id: int
+    model_name: str
+    worker_id: int | None
+    worker_name: str | None
+    worker_ip: str | None
+    port: int | None
+    gpu_indexes: list[int]
+    computed_resource_claim: ResourceClaim | None
+    state: InstanceState
+    state_message: str
+    download_progress: float
+    restart_count: int
+
+
+class InstanceStatusUpdate(BaseModel):
+    """What a worker reports about an instance it runs."""
+
+    state: InstanceState
+    state_message: str = ""
+    download_progress: float | None = None
+    restart_count: int | None = None
+    port: int | None = None
+    resolved_path: str | None = None

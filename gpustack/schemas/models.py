@@ -1,0 +1,202 @@
+"""Deployments ("models"): what to serve, from where, how many replicas and where to place them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import JSON, Column
+from sqlmodel import Field as SQLField
+
+from gpustack.engines.base import Category
+from gpustack.schemas.common import TimestampColumns, TimestampFields
+
+# Names are the `model` field clients send: keep them URL-path safe (no slash, no spaces).
+MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+BACKENDS = ("llama.cpp", "vllm", "sglang", "custom")
+
+
+class SourceKind(StrEnum):
+    HUGGINGFACE = "huggingface"
+    MODEL_SCOPE = "model_scope"
+    LOCAL_PATH = "local_path"
+
+
+class PlacementStrategy(StrEnum):
+    SPREAD = "spread"
+    BINPACK = "binpack"
+
+
+class ModelState(StrEnum):
+    PENDING = "pending"
+    PARTIAL = "partial"
+    RUNNING = "running"
+    ERROR = "error"
+
+
+class GPUSelector(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    gpu_ids: list[str] = Field(default_factory=list, max_length=1024)
+    gpus_per_replica: int | None = Field(default=None, ge=1, le=64)
+
+
+class ModelSource(BaseModel):
+    """Where the weights come from; which fields are required depends on `source`."""
+
+    source: SourceKind
+    huggingface_repo_id: str | None = Field(default=None, max_length=256)
+    huggingface_filename: str | None = Field(default=None, max_length=512)
+    model_scope_model_id: str | None = Field(default=None, max_length=256)
+    model_scope_file_path: str | None = Field(default=None, max_length=512)
+    local_path: str | None = Field(default=None, max_length=4096)
+
+    @model_validator(mode="after")
+    def _require_source_fields(self) -> Self:
+        if self.source is SourceKind.HUGGINGFACE:
+            _require_repo_id(self.huggingface_repo_id, "huggingface_repo_id", "Qwen/Qwen3-8B")
+        elif self.source is SourceKind.MODEL_SCOPE:
+            _require_repo_id(self.model_scope_model_id, "model_scope_model_id", "Qwen/Qwen3-8B")
+        elif not self.local_path or not self.local_path.startswith("/"):
+            raise ValueError("source local_path needs local_path: an absolute path on the worker")
+        return self
+
+    def source_key(self) -> str:
+        """A stable identity of the weights, used for caching and locality."""
+        if self.source is SourceKind.HUGGINGFACE:
+            return f"hf:{self.huggingface_repo_id}:{self.huggingface_filename or ''}"
+        if self.source is SourceKind.MODEL_SCOPE:
+            return f"ms:{self.model_scope_model_id}:{self.model_scope_file_path or ''}"
+        return f"local:{self.local_path}"
+
+
+def _require_repo_id(value: str | None, field: str, example: str) -> None:
+    if not value:
+        raise ValueError(f"this source needs {field}, e.g. {example!r}")
+    owner, sep, name = value.partition("/")
+    if not sep or not owner or not name or "/" in name or " " in value:
+        raise ValueError(f"{field} must look like 'owner/name', got {value!r}")
+
+
+class ModelSpec(ModelSource):
+    """The user-editable part of a deployment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=MODEL_NAME_PATTERN)
+    description: str = Field(default="", max_length=4096)
+    categories: list[Category] = Field(default_factory=list, max_length=6)
+    backend: str | None = Field(default=None)
+    backend_version: str | None = Field(default=None, max_length=64)
+    backend_parameters: list[str] = Field(default_factory=list, max_length=256)
+    backend_command: str | None = Field(default=None, max_length=8192)
+    health_path: str | None = Field(default=None, max_length=256)
+    resource_claim: dict[str, int] | None = None
+    env: dict[str, str] = Field(default_factory=dict, max_length=256)
+    replicas: int = Field(default=1, ge=0, le=1024)
+    placement_strategy: PlacementStrategy = PlacementStrategy.SPREAD
+    worker_selector: dict[str, str] = Field(default_factory=dict, max_length=64)
+    gpu_selector: GPUSelector | None = None
+    cpu_offloading: bool = True
+    distributed_inference_across_workers: bool = False
+    restart_on_error: bool = True
+
+    @model_validator(mode="after")
+    def _check_backend(self) -> Self:
+        if self.backend is not None and self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)} (or omitted for auto)")
+        if self.backend == "custom":
+            if not self.backend_command or "{{port}}" not in self.backend_command:
+                raise ValueError("backend custom needs backend_command containing {{port}}")
+            if not self.categories:
+                raise ValueError("backend custom needs categories (what the server answers)")
+        elif self.backend_command:
+            raise ValueError("backend_command is only used with backend custom")
+        if self.gpu_selector and self.gpu_selector.gpu_ids:
+            for gpu_id in self.gpu_selector.gpu_ids:
+                worker, sep, index = gpu_id.rpartition(":")
+                if not sep or not worker or not index.isdigit():
+                    raise ValueError(f"gpu_ids entries look like 'worker-name:0', got {gpu_id!r}")
+        return self
+
+
+_SPEC_FIELDS = tuple(ModelSpec.model_fields)
+
+
+class ModelUpdate(BaseModel):
+    """A partial update: only the given fields change; the whole result is re-validated."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, pattern=MODEL_NAME_PATTERN)
+    description: str | None = None
+    categories: list[Category] | None = None
+    backend: str | None = None
+    backend_version: str | None = None
+    backend_parameters: list[str] | None = None
+    backend_command: str | None = None
+    health_path: str | None = None
+    resource_claim: dict[str, int] | None = None
+    env: dict[str, str] | None = None
+    replicas: int | None = Field(default=None, ge=0, le=1024)
+    placement_strategy: PlacementStrategy | None = None
+    worker_selector: dict[str, str] | None = None
+    gpu_selector: GPUSelector | None = None
+    cpu_offloading: bool | None = None
+    distributed_inference_across_workers: bool | None = None
+    restart_on_error: bool | None = None
+    source: SourceKind | None = None
+    huggingface_repo_id: str | None = None
+    huggingface_filename: str | None = None
+    model_scope_model_id: str | None = None
+    model_scope_file_path: str | None = None
+    local_path: str | None = None
+
+
+class Model(TimestampColumns, table=True):
+    __tablename__ = "models"
+
+    id: int | None = SQLField(default=None, primary_key=True)
+    name: str = SQLField(index=True, unique=True, max_length=128)
+    description: str = ""
+    source: str = SQLField(max_length=32)
+    huggingface_repo_id: str | None = None
+    huggingface_filename: str | None = None
+    model_scope_model_id: str | None = None
+    model_scope_file_path: str | None = None
+    local_path: str | None = None
+    categories: list[str] = SQLField(default_factory=list, sa_column=Column(JSON))
+    backend: str | None = None
+    backend_version: str | None = None
+    backend_parameters: list[str] = SQLField(default_factory=list, sa_column=Column(JSON))
+    backend_command: str | None = None
+    health_path: str | None = None
+    resource_claim: dict[str, int] | None = SQLField(default=None, sa_column=Column(JSON))
+    env: dict[str, str] = SQLField(default_factory=dict, sa_column=Column(JSON))
+    replicas: int = 1
+    placement_strategy: str = PlacementStrategy.SPREAD.value
+    worker_selector: dict[str, str] = SQLField(default_factory=dict, sa_column=Column(JSON))
+    gpu_selector: dict[str, Any] | None = SQLField(default=None, sa_column=Column(JSON))
+    cpu_offloading: bool = True
+    distributed_inference_across_workers: bool = False
+    restart_on_error: bool = True
+    state: str = ModelState.PENDING.value
+    state_message: str = ""
+    ready_replicas: int = 0
+
+    def spec(self) -> ModelSpec:
+        return ModelSpec.model_validate({f: getattr(self, f) for f in _SPEC_FIELDS})
+
+    def apply_spec(self, spec: ModelSpec) -> None:
+        for field, value in spec.model_dump(mode="json").items():
+            setattr(self, field, value)
+
+
+class ModelPublic(ModelSpec, TimestampFields):
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+    state: ModelState
+    state_message: str
+    ready_replicas: int

@@ -1,0 +1,121 @@
+"""/v2/api-keys: each user creates, lists and deletes only their own keys."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import ColumnElement
+from sqlalchemy.exc import IntegrityError
+
+from gpustack.schemas.api_keys import (
+    ApiKey,
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyPublic,
+    ApiKeyUpdate,
+)
+from gpustack.schemas.common import utcnow
+from gpustack.server.dependencies import Ctx, Session, UserPrincipal
+from gpustack.server.errors import ApiError, not_found
+from gpustack.server.events import Event, EventType
+from gpustack.server.listing import ListParams, list_params, paginate, watch_response
+from gpustack.server.security.key_material import digest, mask, new_key, new_salt
+
+router = APIRouter(prefix="/v2/api-keys", tags=["api-keys"])
+KIND = "api-keys"
+
+
+def public(key: ApiKey) -> ApiKeyPublic:
+    data = key.model_dump()
+    data["masked_value"] = mask(key.access_key)
+    return ApiKeyPublic.model_validate(data)
+
+
+@router.get("")
+async def list_keys(
+    principal: UserPrincipal, ctx: Ctx, session: Session, params: ListParams = Depends(list_params)
+) -> Any:
+    if params.watch:
+        owned = _owned_ids_filter(principal.user_id)
+        return watch_response(ctx.bus, KIND, owned)
+    where: list[ColumnElement[bool]] = [ApiKey.user_id == principal.user_id]  # type: ignore[list-item]
+    return await paginate(session, ApiKey, params, public, ("name", "description"), where)
+
+
+@router.post("", response_model=ApiKeyCreated, status_code=201)
+async def create_key(
+    body: ApiKeyCreate, principal: UserPrincipal, ctx: Ctx, session: Session
+) -> ApiKeyCreated:
+    parts = new_key()
+    salt = new_salt()
+    key = ApiKey(
+        user_id=principal.user_id,
+        name=body.name,
+        description=body.description,
+        access_key=parts.access_key,
+        hashed_secret=await ctx.passwords.hash(parts.secret),
+        secret_salt=salt,
+        secret_digest=digest(parts.secret, salt),
+        scope=body.scope.value,
+        allowed_model_names=body.allowed_model_names,
+        expires_at=None
+        if body.expires_in is None
+        else utcnow() + timedelta(seconds=body.expires_in),
+        rpm_limit=body.rpm_limit,
+        tpm_limit=body.tpm_limit,
+        tpd_limit=body.tpd_limit,
+    )
+    session.add(key)
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        raise ApiError(409, f"you already have an API key named {body.name!r}") from exc
+    assert key.id is not None
+    shown = public(key)
+    ctx.publish(KIND, EventType.CREATED, key.id, shown)
+    return ApiKeyCreated(**shown.model_dump(), value=parts.value)
+
+
+@router.get("/{key_id}", response_model=ApiKeyPublic)
+async def get_key(key_id: int, principal: UserPrincipal, session: Session) -> ApiKeyPublic:
+    return public(await _own_key(session, key_id, principal.user_id))
+
+
+@router.put("/{key_id}", response_model=ApiKeyPublic)
+async def update_key(
+    key_id: int, body: ApiKeyUpdate, principal: UserPrincipal, ctx: Ctx, session: Session
+) -> ApiKeyPublic:
+    key = await _own_key(session, key_id, principal.user_id)
+    for field, value in body.model_dump(exclude_unset=True).items():
+        setattr(key, field, value.value if field == "scope" and value is not None else value)
+    key.updated_at = utcnow()
+    session.add(key)
+    await session.commit()
+    shown = public(key)
+    ctx.publish(KIND, EventType.UPDATED, key_id, shown)
+    return shown
+
+
+@router.delete("/{key_id}", status_code=204)
+async def delete_key(key_id: int, principal: UserPrincipal, ctx: Ctx, session: Session) -> None:
+    key = await _own_key(session, key_id, principal.user_id)
+    await session.delete(key)
+    await session.commit()
+    ctx.publish(KIND, EventType.DELETED, key_id, None)
+
+
+async def _own_key(session: Any, key_id: int, user_id: int) -> ApiKey:
+    key: ApiKey | None = await session.get(ApiKey, key_id)
+    # Another user's key answers like a missing one: ids must not reveal what others own.
+    if key is None or key.user_id != user_id:
+        raise not_found("API key", key_id)
+    return key
+
+
+def _owned_ids_filter(user_id: int) -> Any:
+    def keep(event: Event) -> bool:
+        return event.type == EventType.DELETED or event.data.get("user_id") == user_id
+
+    return keep

@@ -1,0 +1,110 @@
+"""/v2/users: accounts (admin only) and /v2/users/me."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.exc import IntegrityError
+
+from gpustack.schemas.common import utcnow
+from gpustack.schemas.users import User, UserCreate, UserPublic, UserUpdate
+from gpustack.server.dependencies import AdminPrincipal, Ctx, Session, UserPrincipal
+from gpustack.server.errors import ApiError, not_found
+from gpustack.server.events import EventType
+from gpustack.server.listing import ListParams, list_params, paginate, watch_response
+from gpustack.server.security.passwords import PasswordPolicyError, check_password_policy
+
+router = APIRouter(prefix="/v2/users", tags=["users"])
+KIND = "users"
+
+
+def public(user: User) -> UserPublic:
+    return UserPublic.model_validate(user, from_attributes=True)
+
+
+@router.get("/me", response_model=UserPublic)
+async def me(principal: UserPrincipal, session: Session) -> User:
+    user = await session.get(User, principal.user_id)
+    if user is None:
+        raise not_found("user", principal.user_id)
+    return user
+
+
+@router.get("")
+async def list_users(
+    _: AdminPrincipal, ctx: Ctx, session: Session, params: ListParams = Depends(list_params)
+) -> Any:
+    if params.watch:
+        return watch_response(ctx.bus, KIND)
+    return await paginate(session, User, params, public, ("username", "full_name"))
+
+
+@router.post("", response_model=UserPublic, status_code=201)
+async def create_user(body: UserCreate, _: AdminPrincipal, ctx: Ctx, session: Session) -> User:
+    _check_policy(body.password)
+    user = User(
+        username=body.username,
+        full_name=body.full_name,
+        is_admin=body.is_admin,
+        is_active=body.is_active,
+        hashed_password=await ctx.passwords.hash(body.password),
+    )
+    session.add(user)
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        raise ApiError(409, f"a user named {body.username!r} already exists") from exc
+    assert user.id is not None
+    ctx.publish(KIND, EventType.CREATED, user.id, public(user))
+    return user
+
+
+@router.get("/{user_id}", response_model=UserPublic)
+async def get_user(user_id: int, _: AdminPrincipal, session: Session) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise not_found("user", user_id)
+    return user
+
+
+@router.put("/{user_id}", response_model=UserPublic)
+async def update_user(
+    user_id: int, body: UserUpdate, principal: AdminPrincipal, ctx: Ctx, session: Session
+) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise not_found("user", user_id)
+    if user_id == principal.user_id and (body.is_admin is False or body.is_active is False):
+        raise ApiError(400, "you cannot remove your own admin role or deactivate yourself")
+    changes = body.model_dump(exclude_unset=True, exclude={"password"})
+    for field, value in changes.items():
+        if value is not None:
+            setattr(user, field, value)
+    if body.password is not None:
+        _check_policy(body.password)
+        user.hashed_password = await ctx.passwords.hash(body.password)
+    user.updated_at = utcnow()
+    session.add(user)
+    await session.commit()
+    ctx.publish(KIND, EventType.UPDATED, user_id, public(user))
+    return user
+
+
+@router.delete("/{user_id}", status_code=204)
+async def delete_user(user_id: int, principal: AdminPrincipal, ctx: Ctx, session: Session) -> None:
+    if user_id == principal.user_id:
+        raise ApiError(400, "you cannot delete your own account")
+    user = await session.get(User, user_id)
+    if user is None:
+        raise not_found("user", user_id)
+    await session.delete(user)
+    await session.commit()
+    ctx.publish(KIND, EventType.DELETED, user_id, None)
+
+
+def _check_policy(password: str) -> None:
+    try:
+        check_password_policy(password)
+    except PasswordPolicyError as exc:
+        raise ApiError(400, str(exc)) from exc

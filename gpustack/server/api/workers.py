@@ -1,0 +1,160 @@
+"""/v2/workers: list and manage workers; registration, heartbeat and status from workers."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from gpustack.schemas.common import utcnow
+from gpustack.schemas.workers import (
+    Worker,
+    WorkerPublic,
+    WorkerRegistered,
+    WorkerRegistration,
+    WorkerState,
+    WorkerUpdate,
+)
+from gpustack.server.dependencies import (
+    AdminPrincipal,
+    Ctx,
+    Session,
+    UserPrincipal,
+    WorkerPrincipal,
+)
+from gpustack.server.errors import ApiError, not_found
+from gpustack.server.events import EventType
+from gpustack.server.listing import ListParams, list_params, paginate, watch_response
+from gpustack.server.security.authenticator import WORKER_TOKEN_PREFIX
+from gpustack.server.security.key_material import digest, new_salt
+
+router = APIRouter(prefix="/v2/workers", tags=["workers"])
+KIND = "workers"
+
+
+def public(worker: Worker) -> WorkerPublic:
+    return WorkerPublic.model_validate(worker.model_dump())
+
+
+@router.get("")
+async def list_workers(
+    _: UserPrincipal, ctx: Ctx, session: Session, params: ListParams = Depends(list_params)
+) -> Any:
+    if params.watch:
+        return watch_response(ctx.bus, KIND)
+    return await paginate(session, Worker, params, public, ("name", "ip"))
+
+
+@router.get("/registration")
+async def registration_info(_: AdminPrincipal, ctx: Ctx, request: Request) -> dict[str, str]:
+    """What the "Add worker" dialog shows: the exact command to run on a new machine."""
+    server_url = str(request.base_url).rstrip("/")
+    command = f"gpustack start --server-url {server_url} --token {ctx.cluster_token}"
+    return {"server_url": server_url, "token": ctx.cluster_token, "command": command}
+
+
+@router.post("/register", response_model=WorkerRegistered)
+async def register(
+    body: WorkerRegistration,
+    ctx: Ctx,
+    session: Session,
+    authorization: Annotated[str, Header()] = "",
+) -> WorkerRegistered:
+    token = authorization.removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(token.encode(), ctx.cluster_token.encode()):
+        raise ApiError(401, "invalid cluster token: use the token the server printed at start")
+    worker = (await session.exec(select(Worker).where(Worker.name == body.name))).first()
+    created = worker is None
+    worker = worker or Worker(name=body.name)
+    secret, salt = new_salt(), new_salt()
+    worker.ip, worker.port, worker.labels = body.ip, body.port, body.labels
+    worker.status = body.status or worker.status
+    worker.token_salt, worker.token_digest = salt, digest(secret, salt)
+    worker.state = WorkerState.MAINTENANCE.value if worker.maintenance else WorkerState.READY.value
+    worker.state_message = ""
+    worker.heartbeat_time = worker.updated_at = utcnow()
+    session.add(worker)
+    await session.commit()
+    assert worker.id is not None
+    ctx.publish(
+        KIND, EventType.CREATED if created else EventType.UPDATED, worker.id, public(worker)
+    )
+    return WorkerRegistered(
+        id=worker.id, name=worker.name, token=f"{WORKER_TOKEN_PREFIX}{worker.id}_{secret}"
+    )
+
+
+@router.post("/{worker_id}/heartbeat", status_code=204)
+async def heartbeat(worker_id: int, principal: WorkerPrincipal, ctx: Ctx, session: Session) -> None:
+    worker = await _own_worker(session, worker_id, principal.worker_id)
+    worker.heartbeat_time = utcnow()
+    if worker.state in (WorkerState.NOT_READY, WorkerState.UNREACHABLE):
+        worker.state, worker.state_message = WorkerState.READY.value, ""
+        session.add(worker)
+        await session.commit()
+        ctx.publish(KIND, EventType.UPDATED, worker_id, public(worker))
+        return
+    session.add(worker)
+    await session.commit()
+
+
+@router.put("/{worker_id}/status", status_code=204)
+async def report_status(
+    worker_id: int, body: dict[str, Any], principal: WorkerPrincipal, ctx: Ctx, session: Session
+) -> None:
+    worker = await _own_worker(session, worker_id, principal.worker_id)
+    worker.status = body
+    worker.heartbeat_time = worker.updated_at = utcnow()
+    session.add(worker)
+    await session.commit()
+    ctx.publish(KIND, EventType.UPDATED, worker_id, public(worker))
+
+
+@router.get("/{worker_id}", response_model=WorkerPublic)
+async def get_worker(worker_id: int, _: UserPrincipal, session: Session) -> WorkerPublic:
+    return public(await _get(session, worker_id))
+
+
+@router.put("/{worker_id}", response_model=WorkerPublic)
+async def update_worker(
+    worker_id: int, body: WorkerUpdate, _: AdminPrincipal, ctx: Ctx, session: Session
+) -> WorkerPublic:
+    worker = await _get(session, worker_id)
+    if body.labels is not None:
+        worker.labels = body.labels
+    if body.maintenance is not None:
+        worker.maintenance = body.maintenance
+        if body.maintenance:
+            worker.state, worker.state_message = WorkerState.MAINTENANCE.value, "in maintenance"
+        elif worker.state == WorkerState.MAINTENANCE:
+            worker.state, worker.state_message = WorkerState.READY.value, ""
+    worker.updated_at = utcnow()
+    session.add(worker)
+    await session.commit()
+    shown = public(worker)
+    ctx.publish(KIND, EventType.UPDATED, worker_id, shown)
+    return shown
+
+
+@router.delete("/{worker_id}", status_code=204)
+async def delete_worker(worker_id: int, _: AdminPrincipal, ctx: Ctx, session: Session) -> None:
+    worker = await _get(session, worker_id)
+    await session.delete(worker)
+    await session.commit()
+    ctx.publish(KIND, EventType.DELETED, worker_id, None)
+
+
+async def _get(session: AsyncSession, worker_id: int) -> Worker:
+    worker = await session.get(Worker, worker_id)
+    if worker is None:
+        raise not_found("worker", worker_id)
+    return worker
+
+
+async def _own_worker(session: AsyncSession, worker_id: int, caller: int | None) -> Worker:
+    if worker_id != caller:
+        raise ApiError(403, "a worker may only report for itself")
+    return await _get(session, worker_id)

@@ -1,0 +1,83 @@
+"""The server's FastAPI application factory: /v2, /auth, /v1 gateway, probes and the UI."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from gpustack import __version__
+from gpustack.config import Config
+from gpustack.db.engine import create_engine, session_factory
+from gpustack.db.migrate import upgrade_to_head
+from gpustack.server.api import api_keys, auth, model_instances, models, probes, users, workers
+from gpustack.server.bootstrap import ensure_admin, read_or_create_secret
+from gpustack.server.context import ServerContext
+from gpustack.server.errors import install_error_handlers
+from gpustack.server.events import EventBus
+from gpustack.server.security.authenticator import Authenticator
+from gpustack.server.security.passwords import PasswordHashing
+from gpustack.server.security.sessions import SessionCodec
+from gpustack.server.ui import mount_ui
+
+
+async def build_context(config: Config) -> ServerContext:
+    """Open the database (migrated to head) and create what lives for the process."""
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(upgrade_to_head, config.resolved_database_url)
+    engine = create_engine(config.resolved_database_url)
+    sessions = session_factory(engine)
+    codec = SessionCodec(
+        read_or_create_secret(config.data_dir / "session_secret"),
+        config.session_expire_minutes * 60,
+    )
+    bus = EventBus()
+    authenticator = Authenticator(sessions, codec)
+    bus.add_listener(authenticator.on_event)
+    passwords = PasswordHashing()
+    await ensure_admin(sessions, passwords, config.data_dir, config.bootstrap_password)
+    return ServerContext(
+        config=config,
+        engine=engine,
+        sessions=sessions,
+        bus=bus,
+        authenticator=authenticator,
+        codec=codec,
+        passwords=passwords,
+        cluster_token=read_or_create_secret(config.data_dir / "token", 16),
+    )
+
+
+def create_app(config: Config) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx = await build_context(config)
+        app.state.ctx = ctx
+        try:
+            yield
+        finally:
+            await ctx.engine.dispose()
+
+    app = FastAPI(
+        title="GPUStack",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    install_error_handlers(app)
+    if config.enable_cors:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=config.allow_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    for module in (probes, auth, users, api_keys, models, model_instances, workers):
+        app.include_router(module.router)
+    mount_ui(app)
+    return app

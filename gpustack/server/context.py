@@ -1,0 +1,33 @@
+"""What lives for the server process; hangs off `app.state.ctx`, never module globals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from gpustack.config import Config
+from gpustack.server.events import Event, EventBus, EventType
+from gpustack.server.security.authenticator import Authenticator
+from gpustack.server.security.passwords import PasswordHashing
+from gpustack.server.security.sessions import SessionCodec
+
+
+@dataclass
+class ServerContext:
+    config: Config
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    bus: EventBus
+    authenticator: Authenticator
+    codec: SessionCodec
+    passwords: PasswordHashing
+    cluster_token: str
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def publish(self, kind: str, type_: EventType, ident: int, public: BaseModel | None) -> None:
+        data = public.model_dump(mode="json") if public is not None else {"id": ident}
+        self.bus.publish(Event(kind, type_, ident, data))

@@ -1,0 +1,64 @@
+"""In-process event bus: every write publishes an event that watch streams and caches follow."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class EventType(StrEnum):
+    CREATED = "CREATED"
+    UPDATED = "UPDATED"
+    DELETED = "DELETED"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One change to one row; `data` is the row's public JSON form after the change."""
+
+    kind: str
+    type: EventType
+    id: int
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"type": self.type.value, "data": self.data}
+
+
+Listener = Callable[[Event], None]
+
+
+class EventBus:
+    """Fan-out of events to watch queues (slow readers drop the oldest) and sync listeners."""
+
+    def __init__(self, queue_size: int = 1000) -> None:
+        self._queue_size = queue_size
+        self._queues: dict[str, set[asyncio.Queue[Event]]] = {}
+        self._listeners: list[Listener] = []
+
+    def add_listener(self, listener: Listener) -> None:
+        """Called synchronously on every publish: for cache invalidation, must be cheap."""
+        self._listeners.append(listener)
+
+    def publish(self, event: Event) -> None:
+        for listener in self._listeners:
+            listener(event)
+        for queue in self._queues.get(event.kind, ()):
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(event)
+
+    async def subscribe(self, kind: str) -> AsyncIterator[Event]:
+        queue: asyncio.Queue[Event] = asyncio.Queue(self._queue_size)
+        self._queues.setdefault(kind, set()).add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._queues[kind].discard(queue)
+
+    def subscriber_count(self, kind: str) -> int:
+        return len(self._queues.get(kind, ()))

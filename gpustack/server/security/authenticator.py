@@ -1,0 +1,200 @@
+"""Turn request headers into a Principal: API keys, the session cookie, worker tokens.
+
+The request path never runs argon2: keys are checked by a salted SHA-256 digest, and the
+verified rows are cached until an event says the key or its user changed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.cookies import CookieError, SimpleCookie
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from gpustack.schemas.api_keys import ApiKey
+from gpustack.schemas.users import User
+from gpustack.schemas.workers import Worker
+from gpustack.server.events import Event
+from gpustack.server.security.key_material import digest_matches, parse_key
+from gpustack.server.security.principal import KeyLimits, KeyScope, Principal
+from gpustack.server.security.sessions import SESSION_COOKIE, SessionCodec
+
+WORKER_TOKEN_PREFIX = "gpustack_worker_"
+
+
+@dataclass(frozen=True, slots=True)
+class _CachedKey:
+    key_id: int
+    user_id: int
+    salt: str
+    digest: str
+    expires_at: float | None
+    scope: KeyScope
+    allowed: frozenset[str] | None
+    limits: KeyLimits
+
+
+@dataclass(frozen=True, slots=True)
+class _CachedUser:
+    username: str
+    is_admin: bool
+    is_active: bool
+    must_change_password: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _CachedWorker:
+    salt: str
+    digest: str
+
+
+def _epoch(value: datetime | None) -> float | None:
+    return None if value is None else value.replace(tzinfo=UTC).timestamp()
+
+
+class Authenticator:
+    """Resolves callers; its caches are dropped by `on_event` for the rows that changed."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        codec: SessionCodec,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._sessions = sessions
+        self._codec = codec
+        self._clock = clock
+        self._keys: dict[str, _CachedKey] = {}
+        self._users: dict[int, _CachedUser] = {}
+        self._workers: dict[int, _CachedWorker] = {}
+
+    def on_event(self, event: Event) -> None:
+        if event.kind == "api-keys":
+            self._keys = {k: v for k, v in self._keys.items() if v.key_id != event.id}
+        elif event.kind == "users":
+            self._users.pop(event.id, None)
+            if event.type == "DELETED":
+                self._keys = {k: v for k, v in self._keys.items() if v.user_id != event.id}
+        elif event.kind == "workers":
+            self._workers.pop(event.id, None)
+
+    async def authenticate(self, headers: Mapping[str, str]) -> Principal | None:
+        token = _bearer(headers.get("authorization")) or headers.get("x-api-key")
+        if token:
+            if token.startswith(WORKER_TOKEN_PREFIX):
+                return await self._worker_principal(token)
+            return await self._key_principal(token)
+        session = _cookie(headers.get("cookie"), SESSION_COOKIE)
+        if session:
+            user_id = self._codec.user_id_of(session)
+            if user_id is not None:
+                return await self._user_principal(user_id)
+        return None
+
+    async def _key_principal(self, token: str) -> Principal | None:
+        parts = parse_key(token)
+        if parts is None:
+            return None
+        cached = self._keys.get(parts.access_key) or await self._load_key(parts.access_key)
+        if cached is None or not digest_matches(parts.secret, cached.salt, cached.digest):
+            return None
+        if cached.expires_at is not None and cached.expires_at <= self._clock():
+            return None
+        user = await self._user(cached.user_id)
+        if user is None or not user.is_active:
+            return None
+        return Principal(
+            user_id=cached.user_id,
+            username=user.username,
+            is_admin=user.is_admin,
+            scope=cached.scope,
+            api_key_id=cached.key_id,
+            allowed_model_names=cached.allowed,
+            limits=cached.limits,
+        )
+
+    async def _user_principal(self, user_id: int) -> Principal | None:
+        user = await self._user(user_id)
+        if user is None or not user.is_active:
+            return None
+        return Principal(
+            user_id=user_id,
+            username=user.username,
+            is_admin=user.is_admin,
+            must_change_password=user.must_change_password,
+        )
+
+    async def _worker_principal(self, token: str) -> Principal | None:
+        worker_id_text, _, secret = token.removeprefix(WORKER_TOKEN_PREFIX).partition("_")
+        if not worker_id_text.isdigit() or not secret:
+            return None
+        worker_id = int(worker_id_text)
+        cached = self._workers.get(worker_id)
+        if cached is None:
+            async with self._sessions() as session:
+                row = await session.get(Worker, worker_id)
+            if row is None or not row.token_digest:
+                return None
+            cached = _CachedWorker(row.token_salt, row.token_digest)
+            self._workers[worker_id] = cached
+        if not digest_matches(secret, cached.salt, cached.digest):
+            return None
+        return Principal(
+            user_id=0, username=f"worker:{worker_id}", is_admin=False, worker_id=worker_id
+        )
+
+    async def _load_key(self, access_key: str) -> _CachedKey | None:
+        async with self._sessions() as session:
+            row = (
+                await session.exec(select(ApiKey).where(ApiKey.access_key == access_key))
+            ).first()
+        if row is None or row.id is None:
+            return None
+        cached = _CachedKey(
+            key_id=row.id,
+            user_id=row.user_id,
+            salt=row.secret_salt,
+            digest=row.secret_digest,
+            expires_at=_epoch(row.expires_at),
+            scope=KeyScope(row.scope),
+            allowed=None if row.allowed_model_names is None else frozenset(row.allowed_model_names),
+            limits=KeyLimits(row.rpm_limit, row.tpm_limit, row.tpd_limit),
+        )
+        self._keys[access_key] = cached
+        return cached
+
+    async def _user(self, user_id: int) -> _CachedUser | None:
+        cached = self._users.get(user_id)
+        if cached is None:
+            async with self._sessions() as session:
+                row = await session.get(User, user_id)
+            if row is None:
+                return None
+            cached = _CachedUser(
+                row.username, row.is_admin, row.is_active, row.require_password_change
+            )
+            self._users[user_id] = cached
+        return cached
+
+
+def _bearer(value: str | None) -> str | None:
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _cookie(header: str | None, name: str) -> str | None:
+    if not header or name not in header:
+        return None
+    try:
+        jar = SimpleCookie(header)
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel else None

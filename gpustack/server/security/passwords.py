@@ -1,0 +1,60 @@
+"""Password hashing (argon2), the password policy and bootstrap password generation."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import string
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+MIN_PASSWORD_LENGTH = 8
+
+
+class PasswordPolicyError(ValueError):
+    """The new password does not meet the policy; the message tells the person why."""
+
+
+def check_password_policy(password: str) -> None:
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"at least {MIN_PASSWORD_LENGTH} characters")
+    if not any(c.isalpha() for c in password):
+        problems.append("a letter")
+    if not any(c.isdigit() for c in password):
+        problems.append("a digit")
+    if problems:
+        raise PasswordPolicyError("password must contain " + ", ".join(problems))
+
+
+def generate_password(length: int = 12) -> str:
+    """A random password with every character class (lower, upper, digit, symbol)."""
+    classes = [string.ascii_lowercase, string.ascii_uppercase, string.digits, "!@#$%^&*-_=+"]
+    alphabet = "".join(classes)
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(length))
+        if all(any(c in cls for c in candidate) for cls in classes):
+            return candidate
+
+
+class PasswordHashing:
+    """argon2id hashing, run in a thread so the event loop never waits on it."""
+
+    def __init__(self, hasher: PasswordHasher | None = None) -> None:
+        self._hasher = hasher or PasswordHasher()
+
+    def hash_sync(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify_sync(self, hashed: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(hashed, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    async def hash(self, password: str) -> str:
+        return await asyncio.to_thread(self.hash_sync, password)
+
+    async def verify(self, hashed: str, password: str) -> bool:
+        return await asyncio.to_thread(self.verify_sync, hashed, password)
