@@ -1,0 +1,82 @@
+"""Prometheus metrics of the gateway, in a registry the gateway owns."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
+_TTFT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60)
+
+
+class GatewayMetrics:
+    """Counters and histograms for `/metrics`; `render()` gives the Prometheus text."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "gpustack_gateway_requests",
+            "Inference requests answered, by model, operation and HTTP status.",
+            ("model", "operation", "code"),
+            registry=r,
+        )
+        self.errors = Counter(
+            "gpustack_gateway_errors",
+            "Inference requests answered with an error status, by model and status.",
+            ("model", "code"),
+            registry=r,
+        )
+        self.latency = Histogram(
+            "gpustack_gateway_request_duration_seconds",
+            "Time from request to the end of the answer.",
+            ("model", "operation"),
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.ttft = Histogram(
+            "gpustack_gateway_time_to_first_token_seconds",
+            "Time from request to the first generated token of a stream.",
+            ("model",),
+            buckets=_TTFT_BUCKETS,
+            registry=r,
+        )
+        self.tokens = Counter(
+            "gpustack_gateway_tokens",
+            "Tokens processed, by model and kind (prompt or completion).",
+            ("model", "kind"),
+            registry=r,
+        )
+        self.in_flight = Gauge(
+            "gpustack_gateway_in_flight_requests",
+            "Requests in flight per model instance.",
+            ("model", "instance"),
+            registry=r,
+        )
+
+    def observe(
+        self,
+        model: str,
+        operation: str,
+        code: int,
+        duration_s: float,
+        ttft_s: float | None,
+        prompt_tokens: int,
+        completion_tokens: int,
+    ) -> None:
+        status = str(code)
+        self.requests.labels(model, operation, status).inc()
+        if code >= 400:
+            self.errors.labels(model, status).inc()
+        self.latency.labels(model, operation).observe(duration_s)
+        if ttft_s is not None:
+            self.ttft.labels(model).observe(ttft_s)
+        if prompt_tokens:
+            self.tokens.labels(model, "prompt").inc(prompt_tokens)
+        if completion_tokens:
+            self.tokens.labels(model, "completion").inc(completion_tokens)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

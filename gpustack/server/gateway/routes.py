@@ -1,0 +1,65 @@
+"""Where each model can be reached: the route table the server's controller keeps in sync."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One running instance of a model.
+
+    `base_url` is where the OpenAI paths live: the engine on loopback
+    (`http://127.0.0.1:40001`) or the worker's proxy (`http://10.0.0.5:10150/proxy/instances/7`);
+    the upstream URL is `base_url + "/v1/chat/completions"`. `headers` are added to every
+    upstream request (e.g. the worker proxy's credentials).
+    """
+
+    instance_id: int
+    base_url: str
+    headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRoute:
+    """A deployment as the gateway sees it. Empty `endpoints` means no instance is running."""
+
+    model_id: int
+    name: str
+    categories: tuple[str, ...] = ()
+    backend: str = ""
+    endpoints: tuple[Endpoint, ...] = ()
+    capabilities: tuple[str, ...] = ()
+    context_length: int | None = None
+    created_at: int = 0
+
+
+class RouteTable:
+    """Model name → route, replaced wholesale or per model by the server's controller.
+
+    Reads are a single dict lookup; writes swap in a new dict, so a reader never sees a
+    half-applied update.
+    """
+
+    def __init__(self, routes: Iterable[ModelRoute] = ()) -> None:
+        self._routes: dict[str, ModelRoute] = {r.name: r for r in routes}
+
+    def get(self, name: str) -> ModelRoute | None:
+        return self._routes.get(name)
+
+    def all(self) -> list[ModelRoute]:
+        return list(self._routes.values())
+
+    def replace_all(self, routes: Iterable[ModelRoute]) -> None:
+        self._routes = {r.name: r for r in routes}
+
+    def upsert(self, route: ModelRoute) -> None:
+        # Drop any older entry for the same model id: a rename must not leave the old name.
+        routes = {n: r for n, r in self._routes.items() if r.model_id != route.model_id}
+        routes[route.name] = route
+        self._routes = routes
+
+    def remove(self, model_id: int) -> None:
+        self._routes = {n: r for n, r in self._routes.items() if r.model_id != model_id}
