@@ -75,7 +75,17 @@ async def require_worker_or_admin(
     return principal
 
 
+async def require_reader(
+    request: Request, principal: Annotated[Principal, Depends(get_principal)]
+) -> Principal:
+    """A person who may read /v2, or a worker (it reads the models it runs)."""
+    if principal.worker_id is not None:
+        return principal
+    return await require_user(request, principal)
+
+
 UserPrincipal = Annotated[Principal, Depends(require_user)]
 AdminPrincipal = Annotated[Principal, Depends(require_admin)]
 WorkerPrincipal = Annotated[Principal, Depends(require_worker)]
+ReaderPrincipal = Annotated[Principal, Depends(require_reader)]
 WorkerOrAdmin = Annotated[Principal, Depends(require_worker_or_admin)]

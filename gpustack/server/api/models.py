@@ -15,7 +15,13 @@ from gpustack.schemas.model_instances import ModelInstance
 from gpustack.schemas.models import Model, ModelPublic, ModelSpec, ModelUpdate
 from gpustack.server.api.model_instances import delete_instances
 from gpustack.server.api.model_instances import public as instance_public
-from gpustack.server.dependencies import AdminPrincipal, Ctx, Session, UserPrincipal
+from gpustack.server.dependencies import (
+    AdminPrincipal,
+    Ctx,
+    ReaderPrincipal,
+    Session,
+    UserPrincipal,
+)
 from gpustack.server.errors import ApiError, not_found
 from gpustack.server.events import EventType
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
@@ -52,7 +58,7 @@ async def create_model(
 
 
 @router.get("/{model_id}", response_model=ModelPublic)
-async def get_model(model_id: int, _: UserPrincipal, session: Session) -> ModelPublic:
+async def get_model(model_id: int, _: ReaderPrincipal, session: Session) -> ModelPublic:
     return public(await _get(session, model_id))
 
 
