@@ -138,7 +138,8 @@ class Engine(Protocol):
     """One inference backend."""
 
     name: str
-    # Operating systems and accelerators it runs on: {"cpu", "cuda"}.
+    # Operating systems and accelerators it runs on, e.g. {"cpu", "cuda"} or {"cuda", "linux"};
+    # {"any"} for an engine the user vouches for (`custom`).
     runs_on: frozenset[str]
     quirks: ResponseQuirks
 

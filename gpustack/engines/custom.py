@@ -56,7 +56,8 @@ class CustomEngine:
     """Runs whatever the user's template says; the resource claim is the user's too."""
 
     name = "custom"
-    runs_on = frozenset({"cpu", "cuda"})
+    # Whatever the template starts, the user knows where it runs.
+    runs_on = frozenset({"any"})
     # Unknown server: the gateway normalises everything it can.
     quirks = ResponseQuirks(
         rerank_returns_documents=False,

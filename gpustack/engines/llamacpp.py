@@ -38,7 +38,8 @@ class LlamaCppEngine:
     """llama.cpp through the xllamacpp launcher, or a user's `llama-server` binary."""
 
     name = "llama.cpp"
-    runs_on = frozenset({"cpu", "cuda"})
+    # xllamacpp ships CPU and CUDA wheels; a user's llama-server may be a Metal build.
+    runs_on = frozenset({"cpu", "cuda", "metal"})
     quirks = ResponseQuirks(
         rerank_returns_documents=False,
         rerank_sorted=True,

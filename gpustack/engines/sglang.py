@@ -27,7 +27,7 @@ class SGLangEngine:
     """`python -m sglang.launch_server`; claims --mem-fraction-static of each GPU."""
 
     name = "sglang"
-    runs_on = frozenset({"cuda"})
+    runs_on = frozenset({"cuda", "linux"})
     quirks = ResponseQuirks(
         rerank_returns_documents=False,
         rerank_sorted=False,

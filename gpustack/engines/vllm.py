@@ -28,7 +28,7 @@ class VLLMEngine:
     """`vllm serve <path>`; claims --gpu-memory-utilization of each GPU it gets."""
 
     name = "vllm"
-    runs_on = frozenset({"cuda"})
+    runs_on = frozenset({"cuda", "linux"})
     quirks = ResponseQuirks(
         rerank_returns_documents=True,
         rerank_sorted=True,
