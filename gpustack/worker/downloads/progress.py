@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
 from gpustack.worker.downloads.errors import DownloadCancelledError
 
@@ -109,10 +109,9 @@ class ProgressTracker:
         tracker = self
 
         class _BoundBar(FileProgressBar):
-            def __init__(self, *args: Any, **kwargs: Any) -> None:
-                super().__init__(
-                    tracker, filename, cancel, kwargs.get("total"), kwargs.get("initial")
-                )
+            _tracker = tracker
+            _filename = filename
+            _cancel = cancel
 
         return _BoundBar
 
@@ -124,21 +123,22 @@ class FileProgressBar:
     Every update checks the cancel event, so a cancelled download stops at the next chunk.
     """
 
+    # Bound per file by ``ProgressTracker.bar_class``: hub clients instantiate the class themselves.
+    _tracker: ClassVar[ProgressTracker]
+    _filename: ClassVar[str]
+    _cancel: ClassVar[threading.Event]
+
     def __init__(
         self,
-        tracker: ProgressTracker,
-        filename: str,
-        cancel: threading.Event,
-        total: int | None,
-        initial: int | None,
+        *args: Any,
+        total: int | float | None = None,
+        initial: int | None = None,
+        **kwargs: Any,
     ) -> None:
-        self._tracker = tracker
-        self._filename = filename
-        self._cancel = cancel
         self.total = total
         self.n = 0
         if total:
-            tracker.expect(filename, int(total))
+            self._tracker.expect(self._filename, int(total))
         if initial:
             self.update(initial)
 
