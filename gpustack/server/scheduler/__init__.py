@@ -1,7 +1,8 @@
 """Placement of model instances on workers: filters → candidate selectors → scorers.
 
 Pure and synchronous: the server adapts database rows into the frozen views below, calls
-`place_replicas` (scheduler loop, `/v2/model-evaluations`) and stores the placements.
+a `ClusterSnapshot` and calls `place_replicas` (scheduler loop, `/v2/model-evaluations`),
+then stores the placements.
 """
 
 from gpustack.server.scheduler.byte_units import format_bytes
@@ -16,8 +17,10 @@ from gpustack.server.scheduler.inputs import (
 )
 from gpustack.server.scheduler.placer import place_instance, place_replicas
 from gpustack.server.scheduler.results import Placement, ReplicaPlan, ScheduleResult, WorkerShare
+from gpustack.server.scheduler.snapshot import ClusterSnapshot
 
 __all__ = [
+    "ClusterSnapshot",
     "GpuSelector",
     "GpuView",
     "InstanceClaim",

@@ -47,6 +47,9 @@ class Candidate:
 
 class CandidateSelector(Protocol):
     kind: str
+    # True when a worker's candidate depends only on that worker, so it can be kept until the
+    # worker takes a claim; False for cluster-wide selectors.
+    per_worker: bool
 
     def candidates(self, eligible: Sequence[Eligibility], rnd: SchedulingRound) -> list[Candidate]:
         """At most one candidate per worker that fits this rung."""
@@ -57,34 +60,43 @@ class SingleGpuSelector:
     """The whole model on one GPU: the emptiest (spread) or fullest (binpack) that fits."""
 
     kind = "single_gpu"
+    per_worker = True
 
     def candidates(self, eligible: Sequence[Eligibility], rnd: SchedulingRound) -> list[Candidate]:
-        found = []
+        # The hot path of every placement: one price per GPU size, plain loops, no tuples.
+        prices: dict[int, tuple[int, int, ResourceEstimate]] = {}
+        ledger, prefer_full, found = rnd.ledger, rnd.prefer_full, []
         for item in eligible:
-            candidate = self._on_worker(item, rnd)
-            if candidate is not None:
-                found.append(candidate)
-        return found
-
-    def _on_worker(self, item: Eligibility, rnd: SchedulingRound) -> Candidate | None:
-        capacity = rnd.ledger.capacity(item.worker.id)
-        best: tuple[int, int, ResourceEstimate] | None = None
-        for gpu in item.gpus:
-            free = capacity.vram_free[gpu.index]
-            estimate = rnd.estimates.get((gpu.vram_total,))
-            if free < estimate.vram_bytes_per_gpu[0] or capacity.ram_free < estimate.ram_bytes:
+            if not item.gpus:
                 continue
-            if best is None or (free < best[0] if rnd.prefer_full else free > best[0]):
-                best = (free, gpu.index, estimate)
-        if best is None:
-            return None
-        return Candidate(item, self.kind, (best[1],), best[2], best[2].offload_layers)
+            capacity = ledger.capacity(item.worker.id)
+            vram_free, ram_free = capacity.vram_free, capacity.ram_free
+            best_free, best_index, best_estimate = -1, -1, None
+            for gpu in item.gpus:
+                price = prices.get(gpu.vram_total)
+                if price is None:
+                    estimate = rnd.estimates.get((gpu.vram_total,))
+                    price = (estimate.vram_bytes_per_gpu[0], estimate.ram_bytes, estimate)
+                    prices[gpu.vram_total] = price
+                free = vram_free[gpu.index]
+                if free < price[0] or ram_free < price[1]:
+                    continue
+                if best_estimate is None or (free < best_free if prefer_full else free > best_free):
+                    best_free, best_index, best_estimate = free, gpu.index, price[2]
+            if best_estimate is not None:
+                found.append(
+                    Candidate(
+                        item, self.kind, (best_index,), best_estimate, best_estimate.offload_layers
+                    )
+                )
+        return found
 
 
 class MultiGpuSelector:
     """The whole model split over the fewest GPUs of one worker that hold it."""
 
     kind = "multi_gpu"
+    per_worker = True
 
     def candidates(self, eligible: Sequence[Eligibility], rnd: SchedulingRound) -> list[Candidate]:
         found = []
@@ -102,6 +114,7 @@ class PartialOffloadSelector:
     """As many layers as fit on the worker's GPUs; the rest run from RAM."""
 
     kind = "partial_offload"
+    per_worker = True
 
     def candidates(self, eligible: Sequence[Eligibility], rnd: SchedulingRound) -> list[Candidate]:
         layers = rnd.model.profile.layer_count
@@ -142,6 +155,7 @@ class CpuOnlySelector:
     """Everything in RAM, for workers without a usable GPU or with full ones."""
 
     kind = "cpu_only"
+    per_worker = True
 
     def candidates(self, eligible: Sequence[Eligibility], rnd: SchedulingRound) -> list[Candidate]:
         estimate = rnd.estimates.get(())

@@ -21,6 +21,7 @@ class DistributedSelector:
     """The fewest GPUs cluster-wide, emptiest first, that hold the model together."""
 
     kind = "distributed"
+    per_worker = False
 
     def __init__(self, max_gpus: int = 64) -> None:
         self._max_gpus = max_gpus

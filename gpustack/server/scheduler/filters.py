@@ -114,7 +114,7 @@ class EngineFilter:
         if not gpus and not self._cpu:
             wanted = _listed(self._engine.runs_on - KNOWN_OSES)
             return item.reject(f"has no accelerator {name} runs on ({wanted})")
-        return replace(item, gpus=gpus)
+        return item if len(gpus) == len(item.gpus) else replace(item, gpus=gpus)
 
 
 class GpuSelectorFilter:
@@ -136,7 +136,7 @@ class GpuSelectorFilter:
         wanted = self._per_replica
         if wanted and len(gpus) < wanted and not self._across_workers:
             return item.reject(f"has {len(gpus)} usable GPUs, gpu_selector wants {wanted}")
-        return replace(item, gpus=gpus)
+        return item if gpus is item.gpus else replace(item, gpus=gpus)
 
 
 def parse_gpu_ids(gpu_ids: Sequence[str]) -> tuple[tuple[str | None, int], ...]:
@@ -153,14 +153,19 @@ def parse_gpu_ids(gpu_ids: Sequence[str]) -> tuple[tuple[str | None, int], ...]:
 
 
 def build_filters(model: ModelSpec, engine: Engine) -> tuple[WorkerFilter, ...]:
-    """The filter chain for one model, cheapest first."""
-    return (
-        ReadyStateFilter(),
-        LabelFilter(dict(model.worker_selector)),
-        LocalPathFilter(model.local_path),
-        EngineFilter(engine),
-        GpuSelectorFilter(model.gpu_selector, model.distributed_inference_across_workers),
-    )
+    """The filter chain for one model, cheapest first; filters with nothing to check are left
+    out because the chain runs for every worker on every call."""
+    chain: list[WorkerFilter] = [ReadyStateFilter()]
+    if model.worker_selector:
+        chain.append(LabelFilter(dict(model.worker_selector)))
+    if model.local_path:
+        chain.append(LocalPathFilter(model.local_path))
+    chain.append(EngineFilter(engine))
+    selector = model.gpu_selector
+    if selector and (selector.gpu_ids or selector.gpus_per_replica):
+        across = model.distributed_inference_across_workers
+        chain.append(GpuSelectorFilter(selector, across))
+    return tuple(chain)
 
 
 def run_filters(

@@ -6,11 +6,10 @@ pure: it reads frozen views and returns placements, never touching the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from gpustack.engines.base import Engine
 from gpustack.server.scheduler.candidates import (
-    Candidate,
     CandidateSelector,
     CpuOnlySelector,
     MultiGpuSelector,
@@ -20,28 +19,28 @@ from gpustack.server.scheduler.candidates import (
 )
 from gpustack.server.scheduler.distributed import DistributedSelector
 from gpustack.server.scheduler.estimates import EstimateCache
-from gpustack.server.scheduler.filters import KNOWN_OSES, Eligibility, build_filters, run_filters
-from gpustack.server.scheduler.inputs import (
-    InstanceClaim,
-    ModelSpec,
-    PlacementStrategy,
-    WorkerView,
-)
-from gpustack.server.scheduler.ledger import CapacityLedger
+from gpustack.server.scheduler.filters import KNOWN_OSES, build_filters, run_filters
+from gpustack.server.scheduler.inputs import ModelSpec, PlacementStrategy, WorkerView
+from gpustack.server.scheduler.ladder_walk import LadderWalk
 from gpustack.server.scheduler.results import Placement, ReplicaPlan, ScheduleResult
-from gpustack.server.scheduler.scorers import Scorer, build_scorers, total_score
+from gpustack.server.scheduler.scorers import build_scorers
 from gpustack.server.scheduler.shortfall import explain_no_fit
+from gpustack.server.scheduler.snapshot import ClusterSnapshot
 
 
 def place_replicas(
     model: ModelSpec,
-    workers: Sequence[WorkerView],
+    cluster: ClusterSnapshot,
     engine: Engine,
-    claims: Iterable[InstanceClaim] = (),
     count: int | None = None,
 ) -> ReplicaPlan:
-    """Place `count` (default `model.replicas`) new instances; each claims before the next."""
+    """Place `count` (default `model.replicas`) new instances.
+
+    Each placement is claimed on `cluster` before the next replica is placed, so replicas
+    (and later calls on the same snapshot) never share the same free memory.
+    """
     wanted = model.replicas if count is None else count
+    workers = cluster.workers
     problem = _model_problem(model, workers, engine)
     if problem:
         return ReplicaPlan((), wanted, problem)
@@ -54,33 +53,30 @@ def place_replicas(
     rnd = SchedulingRound(
         model=model,
         estimates=EstimateCache(engine, model),
-        ledger=CapacityLedger(workers, claims),
+        ledger=cluster.ledger,
         prefer_full=model.placement_strategy == PlacementStrategy.BINPACK,
         gpus_per_replica=selector.gpus_per_replica if selector else None,
     )
     cpu_allowed = cpu_placement_allowed(model, engine)
     ladder = build_ladder(model, cpu_allowed)
     scorers = build_scorers(model.placement_strategy)
+    walk = LadderWalk(eligible, rnd, ladder, scorers)
     placements: list[Placement] = []
     for _ in range(wanted):
-        placement = _place_one(eligible, rnd, ladder, scorers)
+        placement = walk.next_placement()
         if placement is None:
             reason = explain_no_fit(workers, eligible, rejected, rnd, cpu_allowed)
             done = f"placed {len(placements)} of {wanted} replicas; " if placements else ""
             return ReplicaPlan(tuple(placements), wanted, done + reason)
         rnd.ledger.claim(placement, model.name)
+        walk.claimed(placement)
         placements.append(placement)
     return ReplicaPlan(tuple(placements), wanted, "")
 
 
-def place_instance(
-    model: ModelSpec,
-    workers: Sequence[WorkerView],
-    engine: Engine,
-    claims: Iterable[InstanceClaim] = (),
-) -> ScheduleResult:
+def place_instance(model: ModelSpec, cluster: ClusterSnapshot, engine: Engine) -> ScheduleResult:
     """Place one instance; the message is either where it went or why it could not go."""
-    plan = place_replicas(model, workers, engine, claims, count=1)
+    plan = place_replicas(model, cluster, engine, count=1)
     if plan.placements:
         return ScheduleResult(plan.placements[0], plan.placements[0].describe())
     return ScheduleResult(None, plan.message)
@@ -114,41 +110,6 @@ def cpu_placement_allowed(model: ModelSpec, engine: Engine) -> bool:
         return False
     cpu_only_engine = not (runs_on - KNOWN_OSES - {"cpu"})
     return model.cpu_offloading or cpu_only_engine
-
-
-def _place_one(
-    eligible: Sequence[Eligibility],
-    rnd: SchedulingRound,
-    ladder: Sequence[CandidateSelector],
-    scorers: tuple[Scorer, ...],
-) -> Placement | None:
-    for selector in ladder:
-        candidates = selector.candidates(eligible, rnd)
-        if candidates:
-            return _best(candidates, rnd, scorers)
-    return None
-
-
-def _best(
-    candidates: Sequence[Candidate], rnd: SchedulingRound, scorers: tuple[Scorer, ...]
-) -> Placement:
-    # Strictly greater keeps the first of equals, so ties go to the earlier worker.
-    best, best_score = candidates[0], total_score(candidates[0], rnd, scorers)
-    for candidate in candidates[1:]:
-        score = total_score(candidate, rnd, scorers)
-        if score > best_score:
-            best, best_score = candidate, score
-    worker = best.item.worker
-    return Placement(
-        worker_id=worker.id,
-        worker_name=worker.name,
-        gpu_indexes=best.gpu_indexes,
-        claim=best.estimate,
-        offload_layers=best.offload_layers,
-        kind=best.kind,
-        score=round(best_score, 3),
-        helpers=best.helpers,
-    )
 
 
 def _model_problem(model: ModelSpec, workers: Sequence[WorkerView], engine: Engine) -> str:

@@ -91,4 +91,7 @@ def build_scorers(strategy: PlacementStrategy) -> tuple[Scorer, ...]:
 
 
 def total_score(candidate: Candidate, rnd: SchedulingRound, scorers: tuple[Scorer, ...]) -> float:
-    return sum(s.weight * s.score(candidate, rnd) for s in scorers)
+    total = 0.0
+    for scorer in scorers:
+        total += scorer.weight * scorer.score(candidate, rnd)
+    return total

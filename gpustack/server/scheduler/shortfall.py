@@ -63,7 +63,7 @@ def _gpu_attempt(item: Eligibility, rnd: SchedulingRound, count: int) -> _Attemp
         if count == 1:
             where = f"{format_bytes(need)}, {have} free on GPU {free[0][1]}"
         else:
-            indexes = ",".join(str(i) for _, i in free)
+            indexes = ",".join(str(i) for i in sorted(i for _, i in free))
             where = f"{format_bytes(need)} on {count} GPUs, {have} free on GPUs {indexes}"
         parts.append(f"lacks {format_bytes(vram_missing)} VRAM (needs {where})")
     if ram_missing > 0:

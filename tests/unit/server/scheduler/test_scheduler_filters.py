@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gpustack.server.scheduler import GpuSelector, WorkerState, place_instance
+from gpustack.server.scheduler import ClusterSnapshot, GpuSelector, WorkerState, place_instance
 from gpustack.server.scheduler.filters import (
     Eligibility,
     EngineFilter,
@@ -103,18 +103,22 @@ def test_bare_index_pins_that_gpu_on_every_worker() -> None:
 
 def test_malformed_gpu_id_is_reported_not_raised() -> None:
     result = place_instance(
-        model(gpu_selector=GpuSelector(gpu_ids=("worker-a:x",))), [worker(1, gpu(0))], FakeEngine()
+        model(gpu_selector=GpuSelector(gpu_ids=("worker-a:x",))),
+        ClusterSnapshot([worker(1, gpu(0))]),
+        FakeEngine(),
     )
     assert result.placement is None
     assert "'worker-a:x' does not end with a GPU index" in result.message
 
 
 def test_engine_that_cannot_serve_the_model_says_so() -> None:
-    result = place_instance(model(), [worker(1, gpu(0))], FakeEngine(serves_models=False))
+    result = place_instance(
+        model(), ClusterSnapshot([worker(1, gpu(0))]), FakeEngine(serves_models=False)
+    )
     assert result.placement is None
     assert result.message == "fake cannot serve this model (gguf, llm)"
 
 
 def test_no_workers_at_all() -> None:
-    result = place_instance(model(), [], FakeEngine())
+    result = place_instance(model(), ClusterSnapshot([]), FakeEngine())
     assert result.message == "no worker can run this model: no workers are registered"
