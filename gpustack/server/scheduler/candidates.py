@@ -63,7 +63,7 @@ class SingleGpuSelector:
     per_worker = True
 
     def candidates(self, eligible: Sequence[Eligibility], rnd: SchedulingRound) -> list[Candidate]:
-        # The hot path of every placement: one price per GPU size, plain loops, no tuples.
+        # The hot path of most placements: one engine price per GPU size and plain loops.
         prices: dict[int, tuple[int, int, ResourceEstimate]] = {}
         ledger, prefer_full, found = rnd.ledger, rnd.prefer_full, []
         for item in eligible:

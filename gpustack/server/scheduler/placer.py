@@ -1,7 +1,8 @@
 """Placing a model's replicas: filters → candidate selectors (rung by rung) → scorers.
 
-`place_replicas` is what the scheduler loop and `/v2/model-evaluations` (dry run) call. It is
-pure: it reads frozen views and returns placements, never touching the database.
+`place_replicas` is what the scheduler loop and `/v2/model-evaluations` (dry run) call. It
+never touches the database: it reads frozen views, and its one side effect is claiming each
+placement on the `ClusterSnapshot` it was given.
 """
 
 from __future__ import annotations
