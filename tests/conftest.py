@@ -13,7 +13,7 @@ from tests.support.databases import backends, fresh_database
 # Never reach a real model hub from tests.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-pytest_plugins: list[str] = []
+pytest_plugins = ["tests.fixtures.model_fixtures"]
 
 
 @pytest.fixture(params=backends())

@@ -65,6 +65,17 @@ class ModelInstance(TimestampColumns, table=True):
     restart_count: int = 0
     resolved_path: str | None = None
 
+    def release(self, message: str) -> None:
+        """Unassign from its worker and go back to pending, so the scheduler places it anew."""
+        self.worker_id = None
+        self.worker_name = self.worker_ip = None
+        self.port = None
+        self.gpu_indexes = []
+        self.computed_resource_claim = None
+        self.state = InstanceState.PENDING.value
+        self.state_message = message
+        self.download_progress = 0.0
+
 
 class ModelInstancePublic(TimestampFields):
     id: int

@@ -16,6 +16,7 @@ from gpustack.db.migrate import upgrade_to_head
 from gpustack.server.api import api_keys, auth, model_instances, models, probes, users, workers
 from gpustack.server.bootstrap import ensure_admin, read_or_create_secret
 from gpustack.server.context import ServerContext
+from gpustack.server.controllers.manager import ControllerManager
 from gpustack.server.errors import install_error_handlers
 from gpustack.server.events import EventBus
 from gpustack.server.security.authenticator import Authenticator
@@ -56,9 +57,12 @@ def create_app(config: Config) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = await build_context(config)
         app.state.ctx = ctx
+        controllers = ControllerManager(ctx)
+        controllers.start()
         try:
             yield
         finally:
+            await controllers.stop()
             await ctx.engine.dispose()
 
     app = FastAPI(

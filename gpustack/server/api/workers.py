@@ -10,6 +10,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gpustack.schemas.common import utcnow
+from gpustack.schemas.model_instances import ModelInstance, ModelInstancePublic
 from gpustack.schemas.workers import (
     Worker,
     WorkerPublic,
@@ -142,9 +143,19 @@ async def update_worker(
 @router.delete("/{worker_id}", status_code=204)
 async def delete_worker(worker_id: int, _: AdminPrincipal, ctx: Ctx, session: Session) -> None:
     worker = await _get(session, worker_id)
+    query = select(ModelInstance).where(ModelInstance.worker_id == worker_id)
+    released = list((await session.exec(query)).all())
+    for instance in released:
+        instance.release(f"rescheduling: worker {worker.name} was removed")
+        session.add(instance)
+    await session.flush()
     await session.delete(worker)
     await session.commit()
     ctx.publish(KIND, EventType.DELETED, worker_id, None)
+    for instance in released:
+        assert instance.id is not None
+        shown = ModelInstancePublic.model_validate(instance.model_dump())
+        ctx.publish("model-instances", EventType.UPDATED, instance.id, shown)
 
 
 async def _get(session: AsyncSession, worker_id: int) -> Worker:

@@ -9,15 +9,6 @@ import pytest
 
 from tests.fixtures.launcher_process import LauncherProcess, start_launcher_process
 
-# Until the root conftest registers this plugin, load its fixtures here.
-from tests.fixtures.model_fixtures import (  # noqa: F401
-    minilm_embedding_gguf,
-    minilm_reranker_gguf,
-    smollm2_gguf,
-    test_models_dir,
-    tiny_llama_gguf,
-    tiny_vision_model_dir,
-)
 
 
 @pytest.fixture

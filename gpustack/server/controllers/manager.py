@@ -1,0 +1,99 @@
+"""Runs the controllers: reacts to events through one serial work queue, and sweeps periodically."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlmodel import select
+
+from gpustack.schemas.models import Model
+from gpustack.server.context import ServerContext
+from gpustack.server.controllers.model_status import refresh_model_status
+from gpustack.server.controllers.replicas import reconcile_replicas
+from gpustack.server.controllers.worker_health import check_worker_health
+from gpustack.server.events import Event, EventType
+
+logger = logging.getLogger(__name__)
+
+Scheduler = Callable[[], Awaitable[None]]
+
+
+class ControllerManager:
+    """One serial queue of dirty deployments, so two reconciles never race on one model."""
+
+    def __init__(
+        self, ctx: ServerContext, schedule: Scheduler | None = None, sweep_seconds: float = 5.0
+    ) -> None:
+        self._ctx = ctx
+        self._schedule = schedule
+        self._sweep_seconds = sweep_seconds
+        self._dirty: asyncio.Queue[int] = asyncio.Queue()
+        self._queued: set[int] = set()
+        self._schedule_wanted = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._ctx.bus.add_listener(self._on_event)
+        for loop in (self._work_loop, self._sweep_loop, self._schedule_loop):
+            self._tasks.append(asyncio.create_task(loop(), name=loop.__name__))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def _on_event(self, event: Event) -> None:
+        if event.kind == "models" and event.type != EventType.DELETED:
+            self._mark(event.id)
+        elif event.kind == "model-instances":
+            model_id = event.data.get("model_id")
+            if isinstance(model_id, int):
+                self._mark(model_id)
+            self._schedule_wanted.set()
+        elif event.kind == "workers":
+            self._schedule_wanted.set()
+
+    def _mark(self, model_id: int) -> None:
+        if model_id not in self._queued:
+            self._queued.add(model_id)
+            self._dirty.put_nowait(model_id)
+
+    async def _work_loop(self) -> None:
+        while True:
+            model_id = await self._dirty.get()
+            self._queued.discard(model_id)
+            try:
+                await reconcile_replicas(self._ctx, model_id)
+                await refresh_model_status(self._ctx, model_id)
+            except Exception:
+                logger.exception("reconciling model %s failed; the next sweep retries", model_id)
+
+    async def _sweep_loop(self) -> None:
+        while True:
+            try:
+                await check_worker_health(self._ctx)
+                async with self._ctx.sessions() as session:
+                    ids = (await session.exec(select(Model.id))).all()
+                for model_id in ids:
+                    if model_id is not None:
+                        self._mark(model_id)
+                self._schedule_wanted.set()
+            except Exception:
+                logger.exception("controller sweep failed; retrying")
+            await asyncio.sleep(self._sweep_seconds)
+
+    async def _schedule_loop(self) -> None:
+        while self._schedule is not None:
+            await self._schedule_wanted.wait()
+            self._schedule_wanted.clear()
+            try:
+                await self._schedule()
+            except Exception:
+                logger.exception("scheduling pass failed; retrying on the next change")
+            # Coalesce bursts of events into one pass.
+            await asyncio.sleep(0.2)
