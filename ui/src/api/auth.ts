@@ -1,0 +1,13 @@
+import { http, request } from './http';
+import type { User } from './users';
+
+export const authApi = {
+  login(username: string, password: string): Promise<User> {
+    const form = new URLSearchParams({ username, password });
+    return request<User>('POST', '/auth/login', form);
+  },
+  logout: () => http.post<void>('/auth/logout'),
+  updatePassword: (current_password: string, new_password: string) =>
+    http.post<void>('/auth/update-password', { current_password, new_password }),
+  me: () => http.get<User>('/v2/users/me'),
+};

@@ -1,0 +1,51 @@
+import { http, queryString } from './http';
+
+export interface LoadPoint {
+  timestamp: number | string;
+  cpu: number;
+  ram: number;
+  gpu: number;
+  vram: number;
+}
+
+export interface UsagePoint {
+  date: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  requests: number;
+}
+
+export interface Dashboard {
+  resource_counts: { workers: number; gpus: number; models: number; model_instances: number };
+  system_load: { current: Omit<LoadPoint, 'timestamp'>; history: LoadPoint[] };
+  model_usage: {
+    history: UsagePoint[];
+    top_users: { username: string; prompt_tokens: number; completion_tokens: number; requests: number }[];
+  };
+  active_models: {
+    id: number;
+    name: string;
+    ready_replicas: number;
+    replicas: number;
+    categories: string[];
+  }[];
+}
+
+export interface UsageRow {
+  date: string;
+  model_name?: string | null;
+  username?: string | null;
+  api_key_name?: string | null;
+  requests: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  errors?: number;
+}
+
+export type UsageGroup = 'model' | 'user' | 'api_key';
+
+export const dashboardApi = {
+  get: () => http.get<Dashboard>('/v2/dashboard'),
+  usage: (start_date: string, end_date: string, group_by: UsageGroup) =>
+    http.get<{ items: UsageRow[] }>(`/v2/usage${queryString({ start_date, end_date, group_by })}`),
+};

@@ -1,0 +1,20 @@
+import { http } from './http';
+import type { ModelSpec } from './models';
+
+export interface Placement {
+  worker_name: string;
+  gpu_indexes: number[] | null;
+  ram: number | null;
+  vram: number | Record<string, number> | null;
+}
+
+export interface EvaluationResult {
+  compatible: boolean;
+  message: string;
+  placements?: Placement[];
+}
+
+export const evaluationsApi = {
+  evaluate: (spec: ModelSpec) =>
+    http.post<{ results: EvaluationResult[] }>('/v2/model-evaluations', { model_specs: [spec] }),
+};

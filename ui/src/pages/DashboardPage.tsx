@@ -1,0 +1,169 @@
+import { Card, Col, Empty, Progress, Row, Statistic, Table, Tag } from 'antd';
+import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { dashboardApi, type Dashboard } from '../api/dashboard';
+import { ErrorAlert } from '../components/ErrorAlert';
+import { formatPercent } from '../components/format';
+import { PageHeader } from '../components/PageHeader';
+import { useAsync } from '../hooks/useAsync';
+import { useI18n } from '../i18n';
+
+function Counts({ d }: { d: Dashboard }) {
+  const { t } = useI18n();
+  const c = d.resource_counts;
+  const cells: [string, number][] = [
+    [t('dashboard.workers'), c.workers],
+    [t('dashboard.gpus'), c.gpus],
+    [t('dashboard.deployments'), c.models],
+    [t('dashboard.instances'), c.model_instances],
+  ];
+  return (
+    <Row gutter={16}>
+      {cells.map(([title, value]) => (
+        <Col span={6} key={title}>
+          <Card>
+            <Statistic title={title} value={value} />
+          </Card>
+        </Col>
+      ))}
+    </Row>
+  );
+}
+
+function Utilization({ d }: { d: Dashboard }) {
+  const { t } = useI18n();
+  const cur = d.system_load.current;
+  const gauges: [string, number][] = [
+    ['CPU', cur.cpu],
+    ['RAM', cur.ram],
+    ['GPU', cur.gpu],
+    ['VRAM', cur.vram],
+  ];
+  return (
+    <Card title={t('dashboard.utilization')}>
+      <Row gutter={16} justify="space-around">
+        {gauges.map(([label, v]) => (
+          <Col key={label} style={{ textAlign: 'center' }}>
+            <Progress type="dashboard" percent={formatPercent(v)} size={100} />
+            <div>{label}</div>
+          </Col>
+        ))}
+      </Row>
+    </Card>
+  );
+}
+
+function LoadHistory({ d }: { d: Dashboard }) {
+  const { t } = useI18n();
+  const data = d.system_load.history.map((p) => ({
+    ...p,
+    time: new Date(typeof p.timestamp === 'number' ? p.timestamp * 1000 : p.timestamp).toLocaleTimeString(),
+  }));
+  return (
+    <Card title={t('dashboard.loadHistory')}>
+      <ResponsiveContainer width="100%" height={240}>
+        <AreaChart data={data}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="time" />
+          <YAxis domain={[0, 100]} unit="%" />
+          <Tooltip />
+          <Legend />
+          <Area dataKey="cpu" name="CPU" stroke="#1668dc" fill="#1668dc33" />
+          <Area dataKey="ram" name="RAM" stroke="#52c41a" fill="#52c41a33" />
+          <Area dataKey="gpu" name="GPU" stroke="#fa8c16" fill="#fa8c1633" />
+          <Area dataKey="vram" name="VRAM" stroke="#eb2f96" fill="#eb2f9633" />
+        </AreaChart>
+      </ResponsiveContainer>
+    </Card>
+  );
+}
+
+function UsageHistory({ d }: { d: Dashboard }) {
+  const { t } = useI18n();
+  const data = d.model_usage.history;
+  return (
+    <Card title={t('dashboard.usageHistory')}>
+      {data.length === 0 ? (
+        <Empty description={t('dashboard.noUsage')} />
+      ) : (
+        <ResponsiveContainer width="100%" height={240}>
+          <BarChart data={data}>
+            <CartesianGrid strokeDasharray="3 3" />
+            <XAxis dataKey="date" />
+            <YAxis yAxisId="tokens" />
+            <YAxis yAxisId="requests" orientation="right" />
+            <Tooltip />
+            <Legend />
+            <Bar yAxisId="tokens" dataKey="prompt_tokens" stackId="t" name={t('dashboard.promptTokens')} fill="#1668dc" />
+            <Bar yAxisId="tokens" dataKey="completion_tokens" stackId="t" name={t('dashboard.completionTokens')} fill="#52c41a" />
+            <Bar yAxisId="requests" dataKey="requests" name={t('dashboard.requests')} fill="#fa8c16" />
+          </BarChart>
+        </ResponsiveContainer>
+      )}
+    </Card>
+  );
+}
+
+function TopTables({ d }: { d: Dashboard }) {
+  const { t } = useI18n();
+  return (
+    <Row gutter={16}>
+      <Col span={12}>
+        <Card title={t('dashboard.topUsers')}>
+          <Table
+            size="small"
+            rowKey="username"
+            pagination={false}
+            dataSource={d.model_usage.top_users}
+            columns={[
+              { title: t('dashboard.user'), dataIndex: 'username' },
+              { title: t('dashboard.requests'), dataIndex: 'requests' },
+              { title: t('dashboard.promptTokens'), dataIndex: 'prompt_tokens' },
+              { title: t('dashboard.completionTokens'), dataIndex: 'completion_tokens' },
+            ]}
+          />
+        </Card>
+      </Col>
+      <Col span={12}>
+        <Card title={t('dashboard.activeModels')}>
+          <Table
+            size="small"
+            rowKey="id"
+            pagination={false}
+            dataSource={d.active_models}
+            columns={[
+              { title: t('common.name'), dataIndex: 'name' },
+              { title: t('deploy.ready'), render: (_, m) => `${m.ready_replicas} / ${m.replicas}` },
+              { title: t('deploy.category'), dataIndex: 'categories', render: (c: string[]) => c?.map((x) => <Tag key={x}>{x}</Tag>) },
+            ]}
+          />
+        </Card>
+      </Col>
+    </Row>
+  );
+}
+
+export default function DashboardPage() {
+  const { t } = useI18n();
+  const { data, error } = useAsync(() => dashboardApi.get(), []);
+  return (
+    <>
+      <PageHeader title={t('menu.dashboard')} />
+      <ErrorAlert error={error} />
+      {data && (
+        <div style={{ display: 'flex', flexDirection: 'column', gap: 16 }}>
+          <Counts d={data} />
+          <Row gutter={16}>
+            <Col span={10}>
+              <Utilization d={data} />
+            </Col>
+            <Col span={14}>
+              <LoadHistory d={data} />
+            </Col>
+          </Row>
+          <UsageHistory d={data} />
+          <TopTables d={data} />
+        </div>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,167 @@
+import { PlusOutlined } from '@ant-design/icons';
+import { Button, Empty, Flex, Form, Input, Modal, Popconfirm, Select, Switch, Table, Tag } from 'antd';
+import { useState } from 'react';
+import { usersApi, type User } from '../api/users';
+import { ErrorAlert } from '../components/ErrorAlert';
+import { formatTime } from '../components/format';
+import { PageHeader } from '../components/PageHeader';
+import { useNotify } from '../hooks/useNotify';
+import { useWatchedList } from '../hooks/useWatchedList';
+import { useI18n } from '../i18n';
+
+interface UserForm {
+  username: string;
+  full_name?: string;
+  password?: string;
+  is_admin: boolean;
+  is_active: boolean;
+}
+
+function UserModal(props: { user: User | null; open: boolean; onClose: () => void; onSaved: () => void }) {
+  const { t } = useI18n();
+  const notify = useNotify();
+  const [form] = Form.useForm<UserForm>();
+  const [busy, setBusy] = useState(false);
+  const editing = props.user !== null;
+
+  const submit = async () => {
+    const v = await form.validateFields();
+    setBusy(true);
+    try {
+      if (props.user) {
+        await usersApi.update(props.user.id, {
+          full_name: v.full_name,
+          is_admin: v.is_admin,
+          is_active: v.is_active,
+          ...(v.password ? { password: v.password } : {}),
+        });
+      } else {
+        await usersApi.create({ ...v, password: v.password ?? '' });
+      }
+      notify.success(t('common.saved'));
+      props.onSaved();
+      props.onClose();
+    } catch (e) {
+      notify.error(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal
+      open={props.open}
+      title={editing ? t('deploy.editTitle', { name: props.user?.username ?? '' }) : t('users.new')}
+      onCancel={props.onClose}
+      onOk={submit}
+      confirmLoading={busy}
+      okText={t('common.save')}
+      destroyOnHidden
+    >
+      <Form<UserForm>
+        form={form}
+        layout="vertical"
+        preserve={false}
+        initialValues={{
+          username: props.user?.username,
+          full_name: props.user?.full_name ?? '',
+          is_admin: props.user?.is_admin ?? false,
+          is_active: props.user?.is_active ?? true,
+        }}
+      >
+        <Form.Item name="username" label={t('users.username')} rules={[{ required: true }]}>
+          <Input disabled={editing} />
+        </Form.Item>
+        <Form.Item name="full_name" label={t('users.fullName')}>
+          <Input />
+        </Form.Item>
+        <Form.Item
+          name="password"
+          label={t('users.password')}
+          extra={editing ? t('users.passwordKeep') : t('password.policy')}
+          rules={editing ? [] : [{ required: true }, { min: 8, message: t('password.policy') }]}
+        >
+          <Input.Password autoComplete="new-password" />
+        </Form.Item>
+        <Flex gap={24}>
+          <Form.Item name="is_admin" label={t('users.role')}>
+            <Select
+              style={{ width: 160 }}
+              options={[
+                { value: false, label: t('users.user') },
+                { value: true, label: t('users.admin') },
+              ]}
+            />
+          </Form.Item>
+          <Form.Item name="is_active" label={t('users.active')} valuePropName="checked">
+            <Switch />
+          </Form.Item>
+        </Flex>
+      </Form>
+    </Modal>
+  );
+}
+
+export default function UsersPage() {
+  const { t } = useI18n();
+  const notify = useNotify();
+  const { items, loading, error, reload } = useWatchedList(usersApi);
+  const [editing, setEditing] = useState<User | null>(null);
+  const [open, setOpen] = useState(false);
+
+  const act = async (work: Promise<unknown>) => {
+    try {
+      await work;
+      notify.success(t('common.saved'));
+      await reload();
+    } catch (e) {
+      notify.error(e);
+    }
+  };
+
+  return (
+    <>
+      <PageHeader
+        title={t('menu.users')}
+        extra={
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => { setEditing(null); setOpen(true); }}>
+            {t('users.new')}
+          </Button>
+        }
+      />
+      <ErrorAlert error={error} />
+      <Table<User>
+        rowKey="id"
+        loading={loading}
+        dataSource={items}
+        locale={{ emptyText: <Empty description={t('users.empty')} /> }}
+        columns={[
+          { title: t('users.username'), dataIndex: 'username' },
+          { title: t('users.fullName'), dataIndex: 'full_name' },
+          { title: t('users.role'), dataIndex: 'is_admin', render: (a: boolean) => (a ? <Tag color="blue">{t('users.admin')}</Tag> : t('users.user')) },
+          { title: t('common.state'), dataIndex: 'is_active', render: (a: boolean) => (a ? <Tag color="green">{t('users.active')}</Tag> : <Tag>{t('users.inactive')}</Tag>) },
+          { title: t('common.createdAt'), dataIndex: 'created_at', render: formatTime },
+          {
+            title: t('common.actions'),
+            render: (_, u) => (
+              <Flex gap={6}>
+                <Button size="small" onClick={() => { setEditing(u); setOpen(true); }}>
+                  {t('common.edit')}
+                </Button>
+                <Button size="small" onClick={() => act(usersApi.update(u.id, { is_active: !u.is_active }))}>
+                  {u.is_active ? t('users.deactivate') : t('users.activate')}
+                </Button>
+                <Popconfirm title={t('common.confirmDelete', { name: u.username })} onConfirm={() => act(usersApi.remove(u.id))}>
+                  <Button size="small" danger>
+                    {t('common.delete')}
+                  </Button>
+                </Popconfirm>
+              </Flex>
+            ),
+          },
+        ]}
+      />
+      <UserModal user={editing} open={open} onClose={() => setOpen(false)} onSaved={() => void reload()} />
+    </>
+  );
+}

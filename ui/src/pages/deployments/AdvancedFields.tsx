@@ -1,0 +1,66 @@
+import { Checkbox, Flex, Form, Input, InputNumber, Select } from 'antd';
+import { gpusApi } from '../../api/gpus';
+import { KeyValueEditor } from '../../components/KeyValueEditor';
+import { useAsync } from '../../hooks/useAsync';
+import { useI18n } from '../../i18n';
+
+/** Placement, engine parameters and environment. */
+export function AdvancedFields() {
+  const { t } = useI18n();
+  const gpus = useAsync(() => gpusApi.list().then((r) => r.items).catch(() => []), []);
+  const backend = Form.useWatch('backend') as string | undefined;
+  return (
+    <>
+      <Flex gap={12}>
+        <Form.Item name="placement_strategy" label={t('deploy.placement')} style={{ flex: 1 }}>
+          <Select options={[{ value: 'spread', label: 'spread' }, { value: 'binpack', label: 'binpack' }]} />
+        </Form.Item>
+        <Form.Item name="backend_version" label={t('deploy.backendVersion')} style={{ flex: 1 }}>
+          <Input />
+        </Form.Item>
+      </Flex>
+      <Flex gap={12}>
+        <Form.Item name="gpu_ids" label={t('deploy.gpus')} style={{ flex: 2 }}>
+          <Select
+            mode="multiple"
+            placeholder={t('deploy.gpusAuto')}
+            options={(gpus.data ?? []).map((g) => ({ value: g.id, label: `${g.worker_name} / GPU ${g.index} (${g.name})` }))}
+          />
+        </Form.Item>
+        <Form.Item name="gpus_per_replica" label={t('deploy.gpusPerReplica')} style={{ flex: 1 }}>
+          <InputNumber min={1} />
+        </Form.Item>
+      </Flex>
+      <Form.Item name="worker_selector" label={t('deploy.workerSelector')}>
+        <KeyValueEditor />
+      </Form.Item>
+      <Flex gap={16} wrap>
+        <Form.Item name="cpu_offloading" valuePropName="checked">
+          <Checkbox>{t('deploy.cpuOffloading')}</Checkbox>
+        </Form.Item>
+        <Form.Item name="distributed_inference_across_workers" valuePropName="checked">
+          <Checkbox>{t('deploy.distributed')}</Checkbox>
+        </Form.Item>
+        <Form.Item name="restart_on_error" valuePropName="checked">
+          <Checkbox>{t('deploy.restartOnError')}</Checkbox>
+        </Form.Item>
+      </Flex>
+      <Form.Item name="backend_parameters_text" label={t('deploy.backendParameters')} extra={t('deploy.backendParametersHelp')}>
+        <Input.TextArea rows={3} placeholder="--ctx-size=4096" />
+      </Form.Item>
+      {backend === 'custom' && (
+        <Flex gap={12}>
+          <Form.Item name="backend_command" label={t('deploy.backendCommand')} style={{ flex: 3 }}>
+            <Input placeholder="my-server --model {{model_path}} --port {{port}}" />
+          </Form.Item>
+          <Form.Item name="health_path" label={t('deploy.healthPath')} style={{ flex: 1 }}>
+            <Input placeholder="/health" />
+          </Form.Item>
+        </Flex>
+      )}
+      <Form.Item name="env" label={t('deploy.env')}>
+        <KeyValueEditor />
+      </Form.Item>
+    </>
+  );
+}

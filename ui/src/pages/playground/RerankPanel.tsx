@@ -1,0 +1,67 @@
+import { Button, Flex, Input, Progress, Table } from 'antd';
+import { useState } from 'react';
+import { inferenceApi } from '../../api/inference';
+import { useNotify } from '../../hooks/useNotify';
+import { useI18n } from '../../i18n';
+import { ModelSelect } from './ModelSelect';
+
+/** Scores documents against a query and lists them best first. */
+export default function RerankPanel() {
+  const { t } = useI18n();
+  const notify = useNotify();
+  const [model, setModel] = useState<string | null>(null);
+  const [query, setQuery] = useState('What is a GPU?');
+  const [docs, setDocs] = useState('A GPU is a processor for parallel work.\nBananas are yellow.\nGraphics cards render images.');
+  const [rows, setRows] = useState<{ index: number; text: string; score: number }[]>([]);
+  const [busy, setBusy] = useState(false);
+
+  const run = async () => {
+    const documents = docs.split('\n').map((s) => s.trim()).filter(Boolean);
+    if (!model || !query.trim() || !documents.length) return;
+    setBusy(true);
+    try {
+      const res = await inferenceApi.rerank(model, query, documents);
+      setRows(
+        [...res.results]
+          .sort((a, b) => b.relevance_score - a.relevance_score)
+          .map((r) => ({ index: r.index, text: documents[r.index] ?? '', score: r.relevance_score })),
+      );
+    } catch (e) {
+      notify.error(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const max = Math.max(1e-9, ...rows.map((r) => Math.abs(r.score)));
+  return (
+    <Flex vertical gap={12}>
+      <Flex gap={8}>
+        <ModelSelect categories={['reranker']} value={model} onChange={setModel} />
+        <Button type="primary" loading={busy} onClick={() => void run()} disabled={!model}>
+          {t('play.compute')}
+        </Button>
+      </Flex>
+      <Input value={query} onChange={(e) => setQuery(e.target.value)} addonBefore={t('play.query')} />
+      <Input.TextArea rows={5} value={docs} onChange={(e) => setDocs(e.target.value)} placeholder={t('play.documents')} />
+      {rows.length > 0 && (
+        <Table
+          size="small"
+          rowKey="index"
+          pagination={false}
+          dataSource={rows}
+          columns={[
+            { title: '#', dataIndex: 'index', width: 60 },
+            { title: t('play.documents'), dataIndex: 'text' },
+            {
+              title: t('play.score'),
+              dataIndex: 'score',
+              width: 240,
+              render: (s: number) => <Progress percent={Math.round((Math.abs(s) / max) * 100)} format={() => s.toFixed(4)} size="small" />,
+            },
+          ]}
+        />
+      )}
+    </Flex>
+  );
+}

@@ -1,0 +1,96 @@
+import { UploadOutlined } from '@ant-design/icons';
+import { Button, Card, Flex, Input, Typography, Upload } from 'antd';
+import { useEffect, useState } from 'react';
+import { inferenceApi } from '../../api/inference';
+import { useNotify } from '../../hooks/useNotify';
+import { useI18n } from '../../i18n';
+import { ModelSelect } from './ModelSelect';
+
+function TextToSpeech() {
+  const { t } = useI18n();
+  const notify = useNotify();
+  const [model, setModel] = useState<string | null>(null);
+  const [text, setText] = useState('Hello from GPUStack.');
+  const [voice, setVoice] = useState('default');
+  const [audio, setAudio] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => () => { if (audio) URL.revokeObjectURL(audio); }, [audio]);
+
+  const speak = async () => {
+    if (!model || !text.trim()) return;
+    setBusy(true);
+    try {
+      setAudio(URL.createObjectURL(await inferenceApi.speech(model, text, voice)));
+    } catch (e) {
+      notify.error(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Card title={t('play.tts')} size="small" style={{ flex: 1 }}>
+      <Flex vertical gap={8}>
+        <ModelSelect categories={['text_to_speech']} value={model} onChange={setModel} />
+        <Input value={voice} onChange={(e) => setVoice(e.target.value)} addonBefore={t('play.voice')} />
+        <Input.TextArea rows={3} value={text} onChange={(e) => setText(e.target.value)} />
+        <Button type="primary" loading={busy} disabled={!model} onClick={() => void speak()}>
+          {t('play.speak')}
+        </Button>
+        {audio && <audio controls autoPlay src={audio} />}
+      </Flex>
+    </Card>
+  );
+}
+
+function SpeechToText() {
+  const { t } = useI18n();
+  const notify = useNotify();
+  const [model, setModel] = useState<string | null>(null);
+  const [transcript, setTranscript] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  const transcribe = async (file: File) => {
+    if (!model) return;
+    setBusy(true);
+    try {
+      setTranscript((await inferenceApi.transcribe(model, file)).text);
+    } catch (e) {
+      notify.error(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Card title={t('play.stt')} size="small" style={{ flex: 1 }}>
+      <Flex vertical gap={8}>
+        <ModelSelect categories={['speech_to_text']} value={model} onChange={setModel} />
+        <Upload
+          accept="audio/*"
+          showUploadList={false}
+          disabled={!model}
+          beforeUpload={(file) => {
+            void transcribe(file);
+            return false;
+          }}
+        >
+          <Button icon={<UploadOutlined />} loading={busy} disabled={!model}>
+            {t('play.uploadAudio')}
+          </Button>
+        </Upload>
+        <Typography.Text strong>{t('play.transcript')}</Typography.Text>
+        <Typography.Paragraph copyable={Boolean(transcript)}>{transcript}</Typography.Paragraph>
+      </Flex>
+    </Card>
+  );
+}
+
+export default function SpeechPanel() {
+  return (
+    <Flex gap={16} wrap>
+      <TextToSpeech />
+      <SpeechToText />
+    </Flex>
+  );
+}

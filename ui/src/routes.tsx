@@ -1,0 +1,90 @@
+import { Result, Spin } from 'antd';
+import { lazy, Suspense, type ReactNode } from 'react';
+import { Navigate, Route, Routes, useLocation } from 'react-router-dom';
+import { AppLayout } from './components/AppLayout';
+import { useAuth } from './hooks/auth';
+import { useI18n } from './i18n';
+
+// One chunk per page: the first paint loads only the shell and the page being opened.
+const LoginPage = lazy(() => import('./pages/LoginPage'));
+const ChangePasswordPage = lazy(() => import('./pages/ChangePasswordPage'));
+const DashboardPage = lazy(() => import('./pages/DashboardPage'));
+const DeploymentsPage = lazy(() => import('./pages/deployments/DeploymentsPage'));
+const WorkersPage = lazy(() => import('./pages/WorkersPage'));
+const GpusPage = lazy(() => import('./pages/GpusPage'));
+const ModelFilesPage = lazy(() => import('./pages/ModelFilesPage'));
+const PlaygroundPage = lazy(() => import('./pages/playground/PlaygroundPage'));
+const ApiKeysPage = lazy(() => import('./pages/ApiKeysPage'));
+const UsersPage = lazy(() => import('./pages/UsersPage'));
+const UsagePage = lazy(() => import('./pages/UsagePage'));
+
+const spinner = (
+  <div style={{ padding: 48, textAlign: 'center' }}>
+    <Spin />
+  </div>
+);
+
+function RequireAuth({ children }: { children: ReactNode }) {
+  const { user, checking } = useAuth();
+  const location = useLocation();
+  if (checking) return spinner;
+  if (!user) return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
+  if (user.require_password_change && location.pathname !== '/change-password')
+    return <Navigate to="/change-password" replace />;
+  return <>{children}</>;
+}
+
+function AdminOnly({ children }: { children: ReactNode }) {
+  const { user } = useAuth();
+  const { t } = useI18n();
+  if (!user?.is_admin) return <Result status="403" title="403" subTitle={t('error.forbidden')} />;
+  return <>{children}</>;
+}
+
+function NotFound() {
+  const { t } = useI18n();
+  return <Result status="404" title="404" subTitle={t('error.notFound')} />;
+}
+
+export function AppRoutes() {
+  return (
+    <Suspense fallback={spinner}>
+      <Routes>
+        <Route path="/login" element={<LoginPage />} />
+        <Route
+          path="/change-password"
+          element={
+            <RequireAuth>
+              <ChangePasswordPage />
+            </RequireAuth>
+          }
+        />
+        <Route
+          element={
+            <RequireAuth>
+              <AppLayout />
+            </RequireAuth>
+          }
+        >
+          <Route index element={<DashboardPage />} />
+          <Route path="playground" element={<PlaygroundPage />} />
+          <Route path="deployments" element={<DeploymentsPage />} />
+          <Route path="workers" element={<WorkersPage />} />
+          <Route path="gpus" element={<GpusPage />} />
+          <Route path="model-files" element={<ModelFilesPage />} />
+          <Route path="api-keys" element={<ApiKeysPage />} />
+          <Route
+            path="users"
+            element={
+              <AdminOnly>
+                <UsersPage />
+              </AdminOnly>
+            }
+          />
+          <Route path="usage" element={<UsagePage />} />
+          <Route path="*" element={<NotFound />} />
+        </Route>
+      </Routes>
+    </Suspense>
+  );
+}
