@@ -81,20 +81,27 @@ class UsageRecorder:
 
     async def _drain_forever(self) -> None:
         loop = asyncio.get_running_loop()
-        while True:
-            first = await self._queue.get()
-            batch = [first]
-            deadline = loop.time() + self._interval
-            while len(batch) < self._batch_size:
-                timeout = deadline - loop.time()
-                if timeout <= 0:
-                    break
-                try:
-                    batch.append(await asyncio.wait_for(self._queue.get(), timeout))
-                except TimeoutError:
-                    break
-            batch.extend(self._take(self._batch_size - len(batch)))
-            await self._write(batch)
+        batch: list[UsageRecord] = []
+        try:
+            while True:
+                batch.append(await self._queue.get())
+                deadline = loop.time() + self._interval
+                while len(batch) < self._batch_size:
+                    timeout = deadline - loop.time()
+                    if timeout <= 0:
+                        break
+                    try:
+                        batch.append(await asyncio.wait_for(self._queue.get(), timeout))
+                    except TimeoutError:
+                        break
+                batch.extend(self._take(self._batch_size - len(batch)))
+                written, batch = batch, []
+                # A write under way finishes even when stop() cancels this task.
+                await asyncio.shield(self._write(written))
+        finally:
+            # Cancelled by stop(): hand what was taken but not written back to the queue.
+            for record in batch:
+                self.record(record)
 
     def _take(self, limit: int) -> list[UsageRecord]:
         batch: list[UsageRecord] = []

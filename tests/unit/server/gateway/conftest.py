@@ -19,13 +19,14 @@ from gpustack.server.gateway import (
     RouteTable,
     UsageRecord,
 )
-from gpustack.server.security.principal import KeyScope, Principal
+from gpustack.server.security.principal import KeyLimits, KeyScope, Principal
 
 from .standin import StandInUpstream
 
 KEY = "gpustack_0123456789abcdef_" + "0" * 32
 MGMT_KEY = "gpustack_management_only"
 LIMITED_KEY = "gpustack_only_chat_model"
+RATE_KEY = "gpustack_two_per_minute"
 
 PRINCIPALS = {
     KEY: Principal(user_id=1, username="admin", is_admin=True, api_key_id=10),
@@ -39,6 +40,13 @@ PRINCIPALS = {
         api_key_id=12,
         scope=KeyScope.INFERENCE,
         allowed_model_names=frozenset({"chat"}),
+    ),
+    RATE_KEY: Principal(
+        user_id=3,
+        username="carol",
+        is_admin=False,
+        api_key_id=13,
+        limits=KeyLimits(requests_per_minute=2),
     ),
 }
 

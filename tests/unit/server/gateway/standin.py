@@ -132,11 +132,18 @@ class StandInUpstream:
             for i in range(self.chunks):
                 part = f"tok{i} "
                 choice: dict[str, Any] = {"index": 0, "finish_reason": None}
-                choice.update({"delta": {"content": part}} if chat else {"text": part})
+                if chat:
+                    choice["delta"] = {"content": part}
+                else:
+                    choice["text"] = part
                 await response.write(event(choice))
                 if self.chunk_interval_s:
                     await asyncio.sleep(self.chunk_interval_s)
-            last = {"index": 0, "delta": {}, "finish_reason": "stop"}
+            last: dict[str, Any] = {"index": 0, "finish_reason": "stop"}
+            if chat:
+                last["delta"] = {}
+            else:
+                last["text"] = ""
             await response.write(event(last))
             options = doc.get("stream_options") or {}
             if self.usage_in_stream and options.get("include_usage"):
