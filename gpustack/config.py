@@ -59,6 +59,8 @@ class Config(BaseSettings):
     # Gateway timeouts (seconds): long generations must survive.
     upstream_total_timeout: float = Field(default=1800.0, gt=0)
     upstream_idle_timeout: float = Field(default=300.0, gt=0)
+    # Engines on this machine are reached directly on loopback instead of via the worker proxy.
+    gateway_direct_loopback: bool = True
 
     @field_validator("service_port_range")
     @classmethod

@@ -5,8 +5,10 @@ from __future__ import annotations
 import sys
 
 import uvicorn
+from fastapi import FastAPI
 
 from gpustack.config import Config
+from gpustack.embedded_worker import start_embedded_worker, stop_embedded_worker
 from gpustack.server.app import create_app
 from gpustack.server.bootstrap import PASSWORD_FILE, read_or_create_secret
 
@@ -37,6 +39,16 @@ def run(config: Config) -> int:
     token = read_or_create_secret(config.data_dir / "token", 16)
     _announce(config, token)
     app = create_app(config)
+    worker = None if config.disable_worker else start_embedded_worker(config, token)
+    try:
+        _serve(app, config)
+    finally:
+        if worker is not None:
+            stop_embedded_worker(worker)
+    return 0
+
+
+def _serve(app: FastAPI, config: Config) -> None:
     uvicorn.run(
         app,
         host=config.host,
@@ -47,4 +59,3 @@ def run(config: Config) -> int:
         access_log=config.debug,
         timeout_graceful_shutdown=5,
     )
-    return 0

@@ -17,6 +17,7 @@ from gpustack.server.api import api_keys, auth, model_instances, models, probes,
 from gpustack.server.bootstrap import ensure_admin, read_or_create_secret
 from gpustack.server.context import ServerContext
 from gpustack.server.controllers.manager import ControllerManager
+from gpustack.server.controllers.route_sync import RouteSync
 from gpustack.server.errors import install_error_handlers
 from gpustack.server.events import EventBus
 from gpustack.server.security.authenticator import Authenticator
@@ -58,11 +59,14 @@ def create_app(config: Config) -> FastAPI:
         ctx = await build_context(config)
         app.state.ctx = ctx
         controllers = ControllerManager(ctx)
+        routes = RouteSync(ctx)
+        await routes.start()
         controllers.start()
         try:
             yield
         finally:
             await controllers.stop()
+            await routes.stop()
             await ctx.engine.dispose()
 
     app = FastAPI(

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gpustack.config import Config
 from gpustack.server.events import Event, EventBus, EventType
+from gpustack.server.gateway.routes import RouteTable
 from gpustack.server.security.authenticator import Authenticator
 from gpustack.server.security.passwords import PasswordHashing
 from gpustack.server.security.sessions import SessionCodec
@@ -26,6 +27,7 @@ class ServerContext:
     codec: SessionCodec
     passwords: PasswordHashing
     cluster_token: str
+    routes: RouteTable = field(default_factory=RouteTable)
     extras: dict[str, Any] = field(default_factory=dict)
 
     def publish(self, kind: str, type_: EventType, ident: int, public: BaseModel | None) -> None:

@@ -1,0 +1,110 @@
+"""Keeps the gateway's route table equal to the database: model name → running endpoints.
+
+Rebuilt wholesale (one query per table) shortly after any change of models, instances or
+workers; reads on the request path are then a dict lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+
+from sqlmodel import select
+
+from gpustack.schemas.model_instances import InstanceState, ModelInstance
+from gpustack.schemas.models import Model
+from gpustack.schemas.workers import Worker
+from gpustack.server.context import ServerContext
+from gpustack.server.events import Event
+from gpustack.server.gateway.routes import Endpoint, ModelRoute
+
+logger = logging.getLogger(__name__)
+
+_WATCHED = frozenset({"models", "model-instances", "workers"})
+
+
+def is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return address == "localhost"
+
+
+def endpoint_for(instance: ModelInstance, worker: Worker, token: str, direct: bool) -> Endpoint:
+    """Engines on this machine are reached directly; others through their worker's proxy."""
+    assert instance.id is not None
+    if direct and is_loopback(worker.ip) and instance.port:
+        return Endpoint(instance.id, f"http://127.0.0.1:{instance.port}")
+    base = f"http://{worker.ip}:{worker.port}/proxy/instances/{instance.id}"
+    return Endpoint(instance.id, base, {"Authorization": f"Bearer {token}"})
+
+
+async def build_routes(ctx: ServerContext) -> list[ModelRoute]:
+    async with ctx.sessions() as session:
+        models = (await session.exec(select(Model))).all()
+        running = (
+            await session.exec(
+                select(ModelInstance).where(ModelInstance.state == InstanceState.RUNNING.value)
+            )
+        ).all()
+        workers = {w.id: w for w in (await session.exec(select(Worker))).all()}
+    by_model: dict[int, list[Endpoint]] = {}
+    for instance in running:
+        worker = workers.get(instance.worker_id)
+        if worker is None or worker.state not in ("ready", "maintenance"):
+            continue
+        endpoint = endpoint_for(
+            instance, worker, ctx.cluster_token, ctx.config.gateway_direct_loopback
+        )
+        by_model.setdefault(instance.model_id, []).append(endpoint)
+    return [
+        ModelRoute(
+            model_id=model.id,
+            name=model.name,
+            categories=tuple(model.categories),
+            backend=model.backend or "",
+            endpoints=tuple(by_model.get(model.id, ())),
+            created_at=int(model.created_at.timestamp()),
+        )
+        for model in models
+        if model.id is not None
+    ]
+
+
+class RouteSync:
+    """Debounced full rebuilds of `ctx.routes` whenever a watched resource changes."""
+
+    def __init__(self, ctx: ServerContext, debounce_seconds: float = 0.05) -> None:
+        self._ctx = ctx
+        self._debounce = debounce_seconds
+        self._wanted = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._ctx.routes.replace_all(await build_routes(self._ctx))
+        self._ctx.bus.add_listener(self._on_event)
+        self._task = asyncio.create_task(self._loop(), name="route-sync")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def _on_event(self, event: Event) -> None:
+        if event.kind in _WATCHED:
+            self._wanted.set()
+
+    async def _loop(self) -> None:
+        while True:
+            await self._wanted.wait()
+            await asyncio.sleep(self._debounce)
+            self._wanted.clear()
+            try:
+                self._ctx.routes.replace_all(await build_routes(self._ctx))
+            except Exception:
+                logger.exception("rebuilding the route table failed; retrying on the next change")
+                self._wanted.set()
+                await asyncio.sleep(1.0)

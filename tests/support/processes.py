@@ -1,0 +1,193 @@
+"""Real `gpustack` processes on loopback for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ADMIN_PASSWORD = "Admin-e2e-pass-1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def free_port_range(size: int) -> str:
+    """A run of `size` ports that are free now (best effort)."""
+    for _ in range(50):
+        start = free_port()
+        if start + size > 65000:
+            continue
+        ok = True
+        for port in range(start, start + size):
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return f"{start}-{start + size - 1}"
+    raise RuntimeError("no free port range")
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.25) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@dataclass
+class GpustackProcess:
+    """One `gpustack start` process (server with/without worker, or worker only)."""
+
+    args: list[str]
+    log_path: Path
+    env: dict[str, str]
+    proc: subprocess.Popen[bytes] | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def start(self) -> GpustackProcess:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gpustack", "start", *self.args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=self.env,
+            start_new_session=True,
+        )
+        return self
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Signal only the gpustack process itself (its children must clean up or die)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if self.proc is not None:
+            # Whatever is left in its session (engines, embedded worker) goes too.
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@dataclass
+class Cluster:
+    """A server (and workers) started for one test; `client` is logged in as admin."""
+
+    tmp: Path
+    url: str = ""
+    port: int = 0
+    server: GpustackProcess | None = None
+    workers: list[GpustackProcess] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+
+    def start_server(self, *extra: str, with_worker: bool = True) -> GpustackProcess:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = [
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--data-dir", str(self.tmp / "server"),
+            "--bootstrap-password", ADMIN_PASSWORD,
+            "--worker-port", str(free_port()),
+            "--worker-name", "local",
+            "--worker-ip", "127.0.0.1",
+            "--service-port-range", free_port_range(8),
+            *extra,
+        ]  # fmt: skip
+        if not with_worker:
+            args.append("--disable-worker")
+        self.server = GpustackProcess(args, self.tmp / "server.log", self.env).start()
+        wait_until(self._healthy, 60, f"server at {self.url}\n{self.server.log()[-3000:]}")
+        return self.server
+
+    def start_worker(self, name: str, *extra: str) -> GpustackProcess:
+        token = (self.tmp / "server" / "token").read_text().strip()
+        args = [
+            "--server-url", self.url,
+            "--token", token,
+            "--host", "127.0.0.1",
+            "--data-dir", str(self.tmp / name),
+            "--worker-port", str(free_port()),
+            "--worker-name", name,
+            "--worker-ip", "127.0.0.1",
+            "--service-port-range", free_port_range(8),
+            *extra,
+        ]  # fmt: skip
+        worker = GpustackProcess(args, self.tmp / f"{name}.log", self.env).start()
+        self.workers.append(worker)
+        return worker
+
+    def _healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def client(self) -> httpx.Client:
+        client = httpx.Client(base_url=self.url, timeout=30)
+        resp = client.post("/auth/login", data={"username": "admin", "password": ADMIN_PASSWORD})
+        assert resp.status_code == 200, resp.text
+        return client
+
+    def wait_worker_ready(self, client: httpx.Client, names: Sequence[str], timeout: float = 60) -> None:
+        def ready() -> bool:
+            items = client.get("/v2/workers").json()["items"]
+            states = {w["name"]: w["state"] for w in items}
+            return all(states.get(n) == "ready" for n in names)
+
+        wait_until(ready, timeout, f"workers {list(names)} ready\n{self.logs()}")
+
+    def logs(self) -> str:
+        parts = []
+        for proc in [self.server, *self.workers]:
+            if proc is not None:
+                parts.append(f"--- {proc.log_path.name}\n{proc.log()[-4000:]}")
+        return "\n".join(parts)
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        if self.server is not None:
+            self.server.stop()
+
+
+@contextmanager
+def cluster(tmp: Path) -> Iterator[Cluster]:
+    env = dict(os.environ)
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    env["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    running = Cluster(tmp=tmp, env=env)
+    try:
+        yield running
+    finally:
+        running.stop()
