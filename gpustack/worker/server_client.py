@@ -1,0 +1,259 @@
+"""The worker's client for the server's worker endpoints, behind a Protocol tests can fake.
+
+One aiohttp session, one base URL. Registration uses the cluster token; every other call
+uses the per-worker token it returned. A 401 on a worker call (the server forgot this worker,
+e.g. its database was reset) triggers one re-registration through ``on_unauthorized`` and
+one retry of the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+import aiohttp
+
+from gpustack.schemas.model_instances import InstanceStatusUpdate, ModelInstancePublic
+from gpustack.schemas.models import ModelPublic
+from gpustack.schemas.worker_status import WorkerStatus
+from gpustack.schemas.workers import WorkerRegistered, WorkerRegistration
+
+logger = logging.getLogger(__name__)
+
+# Enough for every instance one worker could run; the server caps perPage at 1000.
+_PER_PAGE = 1000
+
+
+class ServerError(Exception):
+    """The server answered with an error status; ``str(error)`` carries its message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"server answered {status}: {message}")
+        self.status = status
+        self.message = message
+
+
+class UnauthorizedError(ServerError):
+    """The token was refused (401): a wrong cluster token, or a worker the server forgot."""
+
+
+class ServerUnreachableError(Exception):
+    """The server could not be reached (connection refused, timeout, broken stream)."""
+
+
+class EventType(StrEnum):
+    CREATED = "CREATED"
+    UPDATED = "UPDATED"
+    DELETED = "DELETED"
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceEvent:
+    """One change of a model instance, from the server's watch stream."""
+
+    type: EventType
+    instance: ModelInstancePublic
+
+
+class ServerClient(Protocol):
+    """What the worker's loops ask of the server once registered."""
+
+    @property
+    def worker_id(self) -> int: ...
+
+    async def heartbeat(self) -> None: ...
+
+    async def report_status(self, status: WorkerStatus) -> None: ...
+
+    async def list_instances(self) -> list[ModelInstancePublic]: ...
+
+    def watch_instances(self) -> AbstractAsyncContextManager[AsyncIterator[InstanceEvent]]:
+        """Open the stream of every instance change; entering waits until it is connected."""
+        ...
+
+    async def get_model(self, model_id: int) -> ModelPublic: ...
+
+    async def report_instance(self, instance_id: int, update: InstanceStatusUpdate) -> None: ...
+
+
+class HttpServerClient:
+    """``ServerClient`` over HTTP, plus registration with the cluster token."""
+
+    def __init__(
+        self,
+        base_url: str,
+        cluster_token: str,
+        *,
+        timeout_s: float = 30.0,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.cluster_token = cluster_token
+        self.on_unauthorized: Callable[[], Awaitable[None]] | None = None
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._session = session
+        self._registered: WorkerRegistered | None = None
+        self._reregister_lock = asyncio.Lock()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        # Created on first use, on the loop that uses it.
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    @property
+    def registration(self) -> WorkerRegistered | None:
+        return self._registered
+
+    @property
+    def worker_id(self) -> int:
+        if self._registered is None:
+            raise RuntimeError("the worker is not registered yet")
+        return self._registered.id
+
+    async def register(self, body: WorkerRegistration) -> WorkerRegistered:
+        """Register (or re-register) this worker; the answer's token replaces the old one."""
+        json_body = body.model_dump(mode="json")
+        data = await self._send(
+            "POST", "/v2/workers/register", {"json": json_body}, self.cluster_token
+        )
+        self._registered = WorkerRegistered.model_validate(data)
+        return self._registered
+
+    async def heartbeat(self) -> None:
+        await self._worker_call("POST", "/v2/workers/{worker_id}/heartbeat")
+
+    async def report_status(self, status: WorkerStatus) -> None:
+        await self._worker_call(
+            "PUT", "/v2/workers/{worker_id}/status", json=status.model_dump(mode="json")
+        )
+
+    async def list_instances(self) -> list[ModelInstancePublic]:
+        params = {"worker_id": "{worker_id}", "perPage": str(_PER_PAGE)}
+        data = await self._worker_call("GET", "/v2/model-instances", params=params)
+        return [ModelInstancePublic.model_validate(item) for item in data["items"]]
+
+    async def get_model(self, model_id: int) -> ModelPublic:
+        return ModelPublic.model_validate(await self._worker_call("GET", f"/v2/models/{model_id}"))
+
+    async def report_instance(self, instance_id: int, update: InstanceStatusUpdate) -> None:
+        body = update.model_dump(mode="json", exclude_none=True)
+        await self._worker_call("PUT", f"/v2/model-instances/{instance_id}/status", json=body)
+
+    @asynccontextmanager
+    async def watch_instances(self) -> AsyncIterator[AsyncIterator[InstanceEvent]]:
+        await self._ensure_authorized()
+        url = f"{self.base_url}/v2/model-instances"
+        # No total timeout: the stream lives as long as the server; its pings keep it busy.
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=60)
+        try:
+            async with self._http().get(
+                url, params={"watch": "true"}, headers=self._headers(), timeout=timeout
+            ) as resp:
+                await _raise_for_status(resp)
+                yield _read_events(resp)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ServerUnreachableError(f"instance watch stream broke: {exc!r}") from exc
+
+    async def _ensure_authorized(self) -> None:
+        """Probe with a cheap call so a stale token re-registers before the stream opens."""
+        await self.heartbeat()
+
+    async def _worker_call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A call with the worker token; ``{worker_id}`` in the path and params is filled in.
+
+        On a 401 the worker registers again (its id may change) and the call is retried once.
+        """
+        token = self._worker_token()
+        try:
+            return await self._send(method, *self._fill(path, kwargs), token)
+        except UnauthorizedError:
+            if self.on_unauthorized is None:
+                raise
+            await self._reregister(token)
+        return await self._send(method, *self._fill(path, kwargs), self._worker_token())
+
+    def _fill(self, path: str, kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        worker_id = str(self.worker_id)
+        params = kwargs.get("params")
+        if isinstance(params, dict):
+            params = {k: v.replace("{worker_id}", worker_id) for k, v in params.items()}
+            kwargs = {**kwargs, "params": params}
+        return path.replace("{worker_id}", worker_id), kwargs
+
+    async def _reregister(self, refused_token: str) -> None:
+        async with self._reregister_lock:
+            # Another call may have re-registered while this one waited.
+            if self._worker_token() == refused_token and self.on_unauthorized is not None:
+                logger.warning("the server refused this worker's token; registering again")
+                await self.on_unauthorized()
+
+    def _worker_token(self) -> str:
+        if self._registered is None:
+            raise RuntimeError("the worker is not registered yet")
+        return self._registered.token
+
+    def _headers(self, token: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token or self._worker_token()}"}
+
+    async def _send(self, method: str, path: str, kwargs: dict[str, Any], token: str) -> Any:
+        url = f"{self.base_url}{path}"
+        try:
+            async with self._http().request(
+                method, url, headers=self._headers(token), timeout=self._timeout, **kwargs
+            ) as resp:
+                await _raise_for_status(resp)
+                if resp.status == 204:
+                    return None
+                return await resp.json()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ServerUnreachableError(f"{method} {url} failed: {exc!r}") from exc
+
+
+async def _raise_for_status(resp: aiohttp.ClientResponse) -> None:
+    if resp.status < 400:
+        return
+    text = await resp.text()
+    try:
+        message = str(json.loads(text).get("message") or text)
+    except (ValueError, AttributeError):
+        message = text
+    error = UnauthorizedError if resp.status == 401 else ServerError
+    raise error(resp.status, message.strip() or resp.reason or "")
+
+
+async def _read_events(resp: aiohttp.ClientResponse) -> AsyncIterator[InstanceEvent]:
+    """Parse server-sent events: ``data:`` lines, blank line ends an event, ``:`` pings."""
+    data_lines: list[str] = []
+    async for raw in resp.content:
+        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        if line.startswith("data:"):
+            data_lines.append(line[5:].removeprefix(" "))
+        elif not line and data_lines:
+            event = _parse_event("\n".join(data_lines))
+            data_lines = []
+            if event is not None:
+                yield event
+    raise ServerUnreachableError("the server closed the instance watch stream")
+
+
+def _parse_event(data: str) -> InstanceEvent | None:
+    try:
+        payload = json.loads(data)
+        return InstanceEvent(
+            EventType(payload["type"]), ModelInstancePublic.model_validate(payload["data"])
+        )
+    except (ValueError, KeyError, TypeError):
+        logger.warning("ignoring an instance event the worker cannot read: %.200s", data)
+        return None
