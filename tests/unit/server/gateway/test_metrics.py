@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import httpx
 
 from gpustack.server.gateway import GatewayMetrics
@@ -33,3 +37,14 @@ def test_each_gateway_owns_its_registry() -> None:
     first.observe("m", "embeddings", 200, 0.1, None, 1, 0)
     assert b'model="m"' in first.render()
     assert b'model="m"' not in second.render()
+
+
+def test_grafana_dashboard_queries_only_metrics_the_gateway_exports() -> None:
+    dashboard = Path(__file__).resolve().parents[4] / "docs" / "grafana" / "gpustack.json"
+    exprs = [t["expr"] for p in json.loads(dashboard.read_text())["panels"] for t in p["targets"]]
+    used = {name for e in exprs for name in re.findall(r"gpustack_gateway_\w+", e)}
+    metrics = GatewayMetrics()
+    metrics.observe("m", "chat.completions", 500, 0.1, 0.05, 1, 1)
+    metrics.in_flight.labels("m", "1").inc()
+    exported = set(re.findall(r"^(gpustack_gateway_\w+)", metrics.render().decode(), re.M))
+    assert used and used <= exported
