@@ -18,15 +18,10 @@ import pytest
 from openai import OpenAI
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from tests.e2e.ui_support import (
-    BOOTSTRAP_PASSWORD,
-    RunningServer,
-    gpustack_server,
-    launch_chromium,
-    missing_prerequisites,
-    screenshot,
-)
+from tests.e2e.ui_support import launch_chromium, missing_prerequisites, screenshot
 from tests.fixtures.models import write_tiny_llama_gguf
+from tests.support.processes import ADMIN_PASSWORD as BOOTSTRAP_PASSWORD
+from tests.support.processes import Cluster, cluster
 
 pytestmark = [
     pytest.mark.e2e,
@@ -51,8 +46,10 @@ PAGES = {
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with gpustack_server(tmp_path_factory.mktemp("gpustack-ui")) as running:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """One server with its embedded worker for the whole module (starting one takes seconds)."""
+    with cluster(tmp_path_factory.mktemp("gpustack-ui")) as running:
+        running.start_server()
         yield running
 
 
@@ -65,8 +62,8 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def context(browser: Browser, server: RunningServer) -> Iterator[BrowserContext]:
-    ctx = browser.new_context(base_url=server.base_url, viewport={"width": 1440, "height": 900})
+def context(browser: Browser, server: Cluster) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(base_url=server.url, viewport={"width": 1440, "height": 900})
     ctx.set_default_timeout(15_000)
     yield ctx
     ctx.close()
@@ -79,15 +76,22 @@ def log_in(page: Page, password: str) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
-def current_password(server: RunningServer) -> str:
+def current_password(server: Cluster) -> str:
     """The admin password now, whichever test ran first in this module."""
     for password in (NEW_PASSWORD, BOOTSTRAP_PASSWORD):
         res = httpx.post(
-            server.base_url + "/auth/login", data={"username": "admin", "password": password}
+            server.url + "/auth/login", data={"username": "admin", "password": password}
         )
         if res.status_code == 200:
             return password
     raise AssertionError("neither the bootstrap nor the changed admin password works")
+
+
+def wait_for_local_worker(server: Cluster) -> None:
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        login = {"username": "admin", "password": current_password(server)}
+        assert client.post("/auth/login", data=login).status_code == 200
+        server.wait_worker_ready(client, ["local"])
 
 
 def change_password(page: Page) -> None:
@@ -148,9 +152,9 @@ def wait_running_without_reload(page: Page) -> None:
     screenshot(page, "deployments-running")
 
 
-def check_api_access_info(page: Page, server: RunningServer) -> None:
+def check_api_access_info(page: Page, server: Cluster) -> None:
     page.get_by_test_id(f"api-access-{MODEL_NAME}").click()
-    expect(page.get_by_test_id("access-base-url")).to_contain_text(f"{server.base_url}/v1")
+    expect(page.get_by_test_id("access-base-url")).to_contain_text(f"{server.url}/v1")
     expect(page.get_by_test_id("access-base-url-openai")).to_contain_text("/v1-openai")
     expect(page.get_by_test_id("access-model-name")).to_contain_text(MODEL_NAME)
     expect(page.get_by_test_id("snippet-curl")).to_contain_text("/v1/chat/completions")
@@ -170,8 +174,8 @@ def chat_in_playground(page: Page) -> None:
     screenshot(page, "playground-chat")
 
 
-def use_key_with_openai_sdk(server: RunningServer, key: str) -> None:
-    client = OpenAI(base_url=server.base_url + "/v1", api_key=key)
+def use_key_with_openai_sdk(server: Cluster, key: str) -> None:
+    client = OpenAI(base_url=server.url + "/v1", api_key=key)
     assert MODEL_NAME in [m.id for m in client.models.list()]
     reply = client.chat.completions.create(
         model=MODEL_NAME, messages=[{"role": "user", "content": "hi"}], max_tokens=8
@@ -180,8 +184,9 @@ def use_key_with_openai_sdk(server: RunningServer, key: str) -> None:
 
 
 def test_first_session_from_login_to_streamed_chat(
-    context: BrowserContext, server: RunningServer, tmp_path: Path
+    context: BrowserContext, server: Cluster, tmp_path: Path
 ) -> None:
+    wait_for_local_worker(server)
     page = context.new_page()
     log_in(page, current_password(server))
     if current_password(server) == BOOTSTRAP_PASSWORD:
@@ -196,7 +201,7 @@ def test_first_session_from_login_to_streamed_chat(
 
 
 def test_language_switch_translates_menu_and_persists(
-    context: BrowserContext, server: RunningServer
+    context: BrowserContext, server: Cluster
 ) -> None:
     page = context.new_page()
     log_in(page, current_password(server))
@@ -217,9 +222,7 @@ def test_bad_password_is_explained(context: BrowserContext) -> None:
     expect(page).to_have_url(re.compile(r"/login$"))
 
 
-def test_every_page_renders_fast_from_a_deep_link(
-    context: BrowserContext, server: RunningServer
-) -> None:
+def test_every_page_renders_fast_from_a_deep_link(context: BrowserContext, server: Cluster) -> None:
     page = context.new_page()
     log_in(page, current_password(server))
     expect(page.get_by_test_id("main-menu")).to_be_visible()
