@@ -249,6 +249,7 @@ class GatewayApp:
     ) -> tuple[Endpoint, UpstreamResponse]:
         """Pick an instance and send; an instance that cannot be reached is left for the next."""
         tried: set[int] = set()
+        dropped: set[int] = set()
         while True:
             endpoint = self.balancer.pick(route.endpoints, tried, prepared.affinity_key)
             if endpoint is None:
@@ -272,7 +273,10 @@ class GatewayApp:
             except UpstreamConnectError as exc:
                 self.balancer.release(endpoint)
                 logger.warning("instance %s unreachable: %s", endpoint.instance_id, exc)
-                tried.add(endpoint.instance_id)
+                if not exc.refused and endpoint.instance_id not in dropped:
+                    dropped.add(endpoint.instance_id)  # a stale keep-alive connection
+                else:
+                    tried.add(endpoint.instance_id)
                 continue
             except UpstreamTimeout:
                 self.balancer.release(endpoint)

@@ -16,7 +16,15 @@ from .settings import GatewaySettings
 
 
 class UpstreamConnectError(Exception):
-    """The request did not get an answer started: another instance may be tried."""
+    """The request did not get an answer started: another instance may be tried.
+
+    `refused` is False when an open (pooled) connection dropped before the answer: the
+    engine may well be up, so the same instance deserves one more try on a new connection.
+    """
+
+    def __init__(self, message: str, *, refused: bool = True) -> None:
+        super().__init__(message)
+        self.refused = refused
 
 
 class UpstreamTimeout(Exception):
@@ -120,12 +128,13 @@ class AiohttpTransport:
         timeout = self._stream_timeout if stream else self._plain_timeout
         try:
             resp = await self._session.post(url, data=body, headers=headers, timeout=timeout)
-        except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError) as exc:
+        except aiohttp.ClientConnectorError as exc:
             raise UpstreamConnectError(str(exc) or type(exc).__name__) from exc
         except aiohttp.ConnectionTimeoutError as exc:
             raise UpstreamConnectError(f"connect timeout: {exc}") from exc
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise UpstreamTimeout(str(exc)) from exc
-        except aiohttp.ClientOSError as exc:
-            raise UpstreamConnectError(str(exc) or type(exc).__name__) from exc
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            message = str(exc) or type(exc).__name__
+            raise UpstreamConnectError(message, refused=False) from exc
         return _AiohttpResponse(resp)
