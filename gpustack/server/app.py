@@ -14,6 +14,7 @@ from gpustack.config import Config
 from gpustack.db.engine import create_engine, session_factory
 from gpustack.db.migrate import upgrade_to_head
 from gpustack.server.api import api_keys, auth, model_instances, models, probes, users, workers
+from gpustack.server.body_limit import BodyLimitMiddleware
 from gpustack.server.bootstrap import ensure_admin, read_or_create_secret
 from gpustack.server.context import ServerContext
 from gpustack.server.controllers.manager import ControllerManager
@@ -77,6 +78,7 @@ def create_app(config: Config) -> FastAPI:
         openapi_url="/openapi.json",
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes)
     if config.enable_cors:
         app.add_middleware(
             CORSMiddleware,

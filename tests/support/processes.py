@@ -44,7 +44,9 @@ def free_port_range(size: int) -> str:
     raise RuntimeError("no free port range")
 
 
-def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.25) -> None:
+def wait_until(
+    check: Callable[[], bool], timeout: float, what: str, interval: float = 0.25
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
@@ -159,7 +161,9 @@ class Cluster:
         assert resp.status_code == 200, resp.text
         return client
 
-    def wait_worker_ready(self, client: httpx.Client, names: Sequence[str], timeout: float = 60) -> None:
+    def wait_worker_ready(
+        self, client: httpx.Client, names: Sequence[str], timeout: float = 60
+    ) -> None:
         def ready() -> bool:
             items = client.get("/v2/workers").json()["items"]
             states = {w["name"]: w["state"] for w in items}
