@@ -1,0 +1,33 @@
+"""/v2/model-evaluations: would these deployments fit the cluster now? (a dry run)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from gpustack.engines.registry import default_registry
+from gpustack.schemas.models import ModelSpec
+from gpustack.server.dependencies import Ctx, Session, UserPrincipal
+from gpustack.server.scheduler.evaluation import evaluate_specs
+from gpustack.server.scheduler.pass_runner import shared_analyzer
+
+router = APIRouter(prefix="/v2/model-evaluations", tags=["model-evaluations"])
+
+
+class EvaluationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model_specs: list[ModelSpec] = Field(min_length=1, max_length=64)
+
+
+@router.post("")
+async def evaluate(
+    body: EvaluationRequest, _: UserPrincipal, ctx: Ctx, session: Session
+) -> dict[str, Any]:
+    """One result per spec, in order; creates nothing and claims nothing."""
+    results = await evaluate_specs(
+        session, body.model_specs, shared_analyzer(ctx), default_registry()
+    )
+    return {"results": [r.as_json() for r in results]}
