@@ -7,14 +7,22 @@ from types import MappingProxyType
 
 from gpustack.engines.base import Category, Engine, ModelFormat, ModelProfile
 from gpustack.engines.custom import CustomEngine
+from gpustack.engines.diffusers_images import DiffusersEngine
 from gpustack.engines.llamacpp import LlamaCppEngine
+from gpustack.engines.onnx_embeddings import OnnxEmbeddingsEngine
+from gpustack.engines.piper_tts import PiperEngine
 from gpustack.engines.sglang import SGLangEngine
 from gpustack.engines.vllm import VLLMEngine
+from gpustack.engines.whisper_stt import FasterWhisperEngine
 
 LLAMA_CPP = "llama.cpp"
 VLLM = "vllm"
 SGLANG = "sglang"
 CUSTOM = "custom"
+ONNX_EMBEDDINGS = OnnxEmbeddingsEngine.name
+FASTER_WHISPER = FasterWhisperEngine.name
+PIPER = PiperEngine.name
+DIFFUSERS = DiffusersEngine.name
 
 
 class UnknownEngineError(KeyError):
@@ -53,7 +61,18 @@ class EngineRegistry(Mapping[str, Engine]):
 
 def default_registry() -> EngineRegistry:
     """The engines this package ships."""
-    return EngineRegistry([LlamaCppEngine(), VLLMEngine(), SGLangEngine(), CustomEngine()])
+    return EngineRegistry(
+        [
+            LlamaCppEngine(),
+            VLLMEngine(),
+            SGLangEngine(),
+            CustomEngine(),
+            OnnxEmbeddingsEngine(),
+            FasterWhisperEngine(),
+            PiperEngine(),
+            DiffusersEngine(),
+        ]
+    )
 
 
 def default_engine_for(
@@ -62,14 +81,23 @@ def default_engine_for(
     *,
     gpu_available: bool = True,
 ) -> str:
-    """The backend name for a model: llama.cpp for GGUF, vLLM for Hugging Face weights on GPU.
+    """The backend name for a model: llama.cpp for GGUF, vLLM for Hugging Face weights on GPU,
+    the built-in CPU engines for ONNX, CTranslate2 whisper, piper voices and diffusers.
 
-    Raises UnknownEngineError when no shipped engine serves it (formats of the built-in CPU
-    engines, or Hugging Face weights without a GPU).
+    Raises UnknownEngineError when no shipped engine serves it (e.g. Hugging Face weights
+    without a GPU).
     """
     wanted = tuple(categories) or profile.categories
     if profile.format == ModelFormat.GGUF:
         return LLAMA_CPP
+    for builtin in (
+        OnnxEmbeddingsEngine(),
+        PiperEngine(),
+        FasterWhisperEngine(),
+        DiffusersEngine(),
+    ):
+        if builtin.serves(profile, wanted):
+            return builtin.name
     if profile.format == ModelFormat.SAFETENSORS and gpu_available:
         if VLLMEngine().serves(profile, wanted):
             return VLLM
