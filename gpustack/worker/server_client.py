@@ -164,7 +164,9 @@ class HttpServerClient:
                 await _raise_for_status(resp)
                 yield _read_events(resp)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise ServerUnreachableError(f"instance watch stream broke: {exc!r}") from exc
+            raise ServerUnreachableError(
+                f"instance watch stream broke: {exc or type(exc).__name__}"
+            ) from exc
 
     async def _ensure_authorized(self) -> None:
         """Probe with a cheap call so a stale token re-registers before the stream opens."""
@@ -218,7 +220,9 @@ class HttpServerClient:
                     return None
                 return await resp.json()
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise ServerUnreachableError(f"{method} {url} failed: {exc!r}") from exc
+            raise ServerUnreachableError(
+                f"{method} {url} failed: {exc or type(exc).__name__}"
+            ) from exc
 
 
 async def _raise_for_status(resp: aiohttp.ClientResponse) -> None:

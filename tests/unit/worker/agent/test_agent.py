@@ -1,0 +1,237 @@
+"""A real worker agent against the real server app on a socket."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import stat
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from gpustack.config import Config
+from gpustack.schemas.model_instances import ModelInstance
+from gpustack.server.api.model_instances import public as instance_public
+from gpustack.server.app import create_app
+from gpustack.server.bootstrap import read_or_create_secret
+from gpustack.server.context import ServerContext
+from gpustack.server.events import EventType
+from gpustack.worker.agent import TOKEN_FILE, WorkerAgent, WorkerIdentity
+from gpustack.worker.supervisor import SupervisorSettings
+from tests.support.app_client import ADMIN_PASSWORD, login
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Cluster:
+    server_url: str
+    cluster_token: str
+    agent: WorkerAgent
+    worker_dir: Path
+    worker_port: int
+    ctx: ServerContext
+
+
+@pytest.fixture
+async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
+    server_dir, worker_dir = tmp_path / "server", tmp_path / "worker"
+    server_dir.mkdir()
+    port, worker_port = free_port(), free_port()
+    token = read_or_create_secret(server_dir / "token", 16)
+    server_url = f"http://127.0.0.1:{port}"
+    worker_config = Config(
+        data_dir=worker_dir,
+        server_url=server_url,
+        token=token,
+        host="127.0.0.1",
+        worker_port=worker_port,
+        heartbeat_interval=0.2,
+        status_interval=0.3,
+    )
+    agent = WorkerAgent(
+        worker_config,
+        WorkerIdentity("w1", "127.0.0.1", worker_port, {"zone": "a"}),
+        token,
+        detectors=[],
+        supervisor_settings=SupervisorSettings(
+            host="127.0.0.1", health_interval_s=0.1, startup_timeout_s=20, stop_timeout_s=2
+        ),
+        register_retry_max_s=0.2,
+    )
+    # The worker starts first, as an embedded worker may: it must wait for its server.
+    agent_task = asyncio.create_task(agent.run())
+    await asyncio.sleep(0.3)
+    assert not agent.registered.is_set()
+
+    server_config = Config(
+        data_dir=server_dir,
+        database_url=f"sqlite:///{server_dir / 'db.sqlite'}",
+        bootstrap_password=ADMIN_PASSWORD,
+        disable_worker=True,
+        worker_not_ready_after=60,
+    )
+    app = create_app(server_config)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    try:
+        await asyncio.wait_for(agent.registered.wait(), 15)
+        yield Cluster(server_url, token, agent, worker_dir, worker_port, app.state.ctx)
+    finally:
+        agent_task.cancel()
+        await asyncio.gather(agent_task, return_exceptions=True)
+        server.should_exit = True
+        await asyncio.wait_for(serving, 15)
+
+
+@pytest.fixture
+async def admin(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=cluster.server_url) as client:
+        await login(client)
+        yield client
+
+
+async def workers(admin: httpx.AsyncClient) -> list[dict[str, object]]:
+    resp = await admin.get("/v2/workers")
+    assert resp.status_code == 200, resp.text
+    items: list[dict[str, object]] = resp.json()["items"]
+    return items
+
+
+async def test_registered_worker_is_ready_with_its_status(
+    cluster: Cluster, admin: httpx.AsyncClient
+) -> None:
+    [worker] = await workers(admin)
+    assert worker["name"] == "w1" and worker["state"] == "ready"
+    assert worker["ip"] == "127.0.0.1" and worker["port"] == cluster.worker_port
+    assert worker["labels"] == {"zone": "a"}
+    status = worker["status"]
+    assert isinstance(status, dict)
+    assert status["cpu"]["total"] >= 1 and status["memory"]["total"] > 0
+
+
+async def test_worker_token_is_saved_privately_and_refused_outside_worker_endpoints(
+    cluster: Cluster, admin: httpx.AsyncClient
+) -> None:
+    token_file = cluster.worker_dir / TOKEN_FILE
+    assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
+    token = token_file.read_text()
+    assert token.startswith("gpustack_worker_")
+    async with httpx.AsyncClient(base_url=cluster.server_url) as client:
+        resp = await client.get("/v2/users", headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 403
+
+
+async def test_worker_api_answers_health_and_refuses_its_own_token(cluster: Cluster) -> None:
+    worker_url = f"http://127.0.0.1:{cluster.worker_port}"
+    token = (cluster.worker_dir / TOKEN_FILE).read_text()
+    async with httpx.AsyncClient(base_url=worker_url) as client:
+        assert (await client.get("/healthz")).status_code == 200
+        refused = await client.get(
+            "/instances/1/logs", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert refused.status_code == 401
+        unknown = await client.get(
+            "/instances/1/logs", headers={"Authorization": f"Bearer {cluster.cluster_token}"}
+        )
+        assert unknown.status_code == 404
+
+
+async def test_a_forgotten_worker_registers_again(
+    cluster: Cluster, admin: httpx.AsyncClient
+) -> None:
+    [before] = await workers(admin)
+    old_token = (cluster.worker_dir / TOKEN_FILE).read_text()
+    assert (await admin.delete(f"/v2/workers/{before['id']}")).status_code == 204
+
+    # Its next heartbeat gets 401: it registers again and gets a new token.
+    async with asyncio.timeout(5):
+        while (cluster.worker_dir / TOKEN_FILE).read_text() == old_token:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+    [after] = await workers(admin)
+    assert after["name"] == "w1" and after["state"] == "ready"
+
+
+async def place_instance(
+    cluster: Cluster, admin: httpx.AsyncClient, model_id: int, worker_id: int
+) -> int:
+    """What the scheduler does with the replica the server created: place it on the worker."""
+    async with asyncio.timeout(10):
+        while not (items := (await admin.get(f"/v2/models/{model_id}/instances")).json()["items"]):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    instance_id = int(items[0]["id"])
+    async with cluster.ctx.sessions() as session:
+        row = await session.get(ModelInstance, instance_id)
+        assert row is not None
+        row.worker_id, row.worker_name, row.worker_ip = worker_id, "w1", "127.0.0.1"
+        row.computed_resource_claim = {"ram": 0, "vram": {}}
+        row.state = "scheduled"
+        session.add(row)
+        await session.commit()
+    cluster.ctx.publish("model-instances", EventType.UPDATED, instance_id, instance_public(row))
+    return instance_id
+
+
+async def instance_state(admin: httpx.AsyncClient, instance_id: int) -> dict[str, object]:
+    resp = await admin.get(f"/v2/model-instances/{instance_id}")
+    assert resp.status_code == 200, resp.text
+    body: dict[str, object] = resp.json()
+    return body
+
+
+async def test_an_assigned_instance_runs_is_proxied_and_stops_when_deleted(
+    cluster: Cluster, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    engine = f"{sys.executable} -m http.server {{{{port}}}} --bind 127.0.0.1"
+    resp = await admin.post(
+        "/v2/models",
+        json={
+            "name": "files",
+            "source": "local_path",
+            "local_path": str(tmp_path),
+            "backend": "custom",
+            "backend_command": engine,
+            "health_path": "/",
+            "categories": ["llm"],
+            "replicas": 1,
+        },
+    )
+    assert resp.status_code == 201, resp.text
+    [worker] = await workers(admin)
+    instance_id = await place_instance(cluster, admin, resp.json()["id"], int(str(worker["id"])))
+
+    async with asyncio.timeout(20):
+        while (shown := await instance_state(admin, instance_id))["state"] != "running":
+            assert shown["state"] != "error", shown["state_message"]
+            await asyncio.sleep(0.1)
+    port = shown["port"]
+    assert isinstance(port, int)
+
+    # The server reaches the engine through the worker's proxy with the cluster token.
+    worker_url = f"http://127.0.0.1:{cluster.worker_port}"
+    auth = {"Authorization": f"Bearer {cluster.cluster_token}"}
+    async with httpx.AsyncClient(base_url=worker_url, headers=auth) as client:
+        proxied = await client.get(f"/proxy/instances/{instance_id}/")
+        assert proxied.status_code == 200 and "Directory listing" in proxied.text
+        logs = await client.get(f"/instances/{instance_id}/logs", params={"tail": 50})
+        assert "GET / HTTP" in logs.text
+
+    assert (await admin.delete(f"/v2/model-instances/{instance_id}")).status_code == 204
+    async with asyncio.timeout(10), httpx.AsyncClient() as client:
+        while True:
+            try:
+                await client.get(f"http://127.0.0.1:{port}/")
+            except httpx.ConnectError:
+                break  # the engine is gone
+            await asyncio.sleep(0.1)
