@@ -13,7 +13,17 @@ from gpustack import __version__
 from gpustack.config import Config
 from gpustack.db.engine import create_engine, session_factory
 from gpustack.db.migrate import upgrade_to_head
-from gpustack.server.api import api_keys, auth, model_instances, models, probes, users, workers
+from gpustack.server.api import (
+    api_keys,
+    auth,
+    gpu_devices,
+    model_evaluations,
+    model_instances,
+    models,
+    probes,
+    users,
+    workers,
+)
 from gpustack.server.body_limit import BodyLimitMiddleware
 from gpustack.server.bootstrap import ensure_admin, read_or_create_secret
 from gpustack.server.context import ServerContext
@@ -21,6 +31,7 @@ from gpustack.server.controllers.manager import ControllerManager
 from gpustack.server.controllers.route_sync import RouteSync
 from gpustack.server.errors import install_error_handlers
 from gpustack.server.events import EventBus
+from gpustack.server.scheduler.pass_runner import SchedulingPass
 from gpustack.server.security.authenticator import Authenticator
 from gpustack.server.security.passwords import PasswordHashing
 from gpustack.server.security.sessions import SessionCodec
@@ -59,7 +70,7 @@ def create_app(config: Config) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = await build_context(config)
         app.state.ctx = ctx
-        controllers = ControllerManager(ctx)
+        controllers = ControllerManager(ctx, schedule=SchedulingPass(ctx).run)
         routes = RouteSync(ctx)
         await routes.start()
         controllers.start()
@@ -87,7 +98,17 @@ def create_app(config: Config) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["*"],
         )
-    for module in (probes, auth, users, api_keys, models, model_instances, workers):
+    for module in (
+        probes,
+        auth,
+        users,
+        api_keys,
+        models,
+        model_instances,
+        model_evaluations,
+        workers,
+        gpu_devices,
+    ):
         app.include_router(module.router)
     mount_ui(app)
     return app

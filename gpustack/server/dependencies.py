@@ -13,7 +13,7 @@ from gpustack.server.errors import ApiError
 from gpustack.server.security.principal import Principal
 
 
-def get_ctx(request: Request) -> ServerContext:
+async def get_ctx(request: Request) -> ServerContext:
     ctx: ServerContext = request.app.state.ctx
     return ctx
 

@@ -31,7 +31,7 @@ class ListParams:
     watch: bool
 
 
-def list_params(
+async def list_params(
     page: int = Query(1, ge=1, le=1_000_000),
     per_page: int = Query(100, alias="perPage", ge=1, le=MAX_PER_PAGE),
     search: str = Query("", max_length=256),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from sqlalchemy.exc import IntegrityError
 
 from gpustack.schemas.common import utcnow
@@ -24,11 +24,11 @@ def public(user: User) -> UserPublic:
 
 
 @router.get("/me", response_model=UserPublic)
-async def me(principal: UserPrincipal, session: Session) -> User:
-    user = await session.get(User, principal.user_id)
-    if user is None:
+async def me(principal: UserPrincipal, ctx: Ctx) -> Response:
+    body = await ctx.authenticator.user_public_json(principal.user_id)
+    if body is None:
         raise not_found("user", principal.user_id)
-    return user
+    return Response(body, media_type="application/json")
 
 
 @router.get("")

@@ -17,7 +17,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gpustack.schemas.api_keys import ApiKey
-from gpustack.schemas.users import User
+from gpustack.schemas.users import User, UserPublic
 from gpustack.schemas.workers import Worker
 from gpustack.server.events import Event
 from gpustack.server.security.key_material import digest_matches, parse_key
@@ -45,6 +45,8 @@ class _CachedUser:
     is_admin: bool
     is_active: bool
     must_change_password: bool
+    # The user's public JSON, so `/v2/users/me` needs no database round trip.
+    public_json: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,11 @@ class Authenticator:
             if user_id is not None:
                 return await self._user_principal(user_id)
         return None
+
+    async def user_public_json(self, user_id: int) -> bytes | None:
+        """The caller's own user record as JSON, from the cache the auth step just filled."""
+        user = await self._user(user_id)
+        return None if user is None else user.public_json
 
     async def _key_principal(self, token: str) -> Principal | None:
         parts = parse_key(token)
@@ -175,8 +182,13 @@ class Authenticator:
                 row = await session.get(User, user_id)
             if row is None:
                 return None
+            public = UserPublic.model_validate(row, from_attributes=True)
             cached = _CachedUser(
-                row.username, row.is_admin, row.is_active, row.require_password_change
+                row.username,
+                row.is_admin,
+                row.is_active,
+                row.require_password_change,
+                public.model_dump_json().encode(),
             )
             self._users[user_id] = cached
         return cached
