@@ -69,7 +69,7 @@ class DownloadProgress:
     """A download's progress callback that reports at most once per interval, one at a time.
 
     Called on the event loop by ``ensure_model``; the report itself runs as a task so the
-    download never waits for the server. ``flush`` reports the last value and waits for it.
+    download never waits for the server. The caller reports the final 100 % itself.
     """
 
     def __init__(
@@ -112,9 +112,4 @@ class DownloadProgress:
     async def cancel(self) -> None:
         if self._inflight is not None and not self._inflight.done():
             self._inflight.cancel()
-            await asyncio.gather(self._inflight, return_exceptions=True)
-
-    async def wait(self) -> None:
-        """Let an in-flight report land, so later reports arrive after it."""
-        if self._inflight is not None:
             await asyncio.gather(self._inflight, return_exceptions=True)

@@ -75,6 +75,9 @@ class Reconciler:
                             await self.handle(event)
                 except (ServerError, ServerUnreachableError) as exc:
                     logger.warning("instance watch interrupted (%s); retrying in %g s", exc, delay)
+                except Exception:
+                    # A bug or an unreadable answer must not end the worker's reconciling.
+                    logger.exception("reconciling failed; retrying in %g s", delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.retry_max_s)
         finally:

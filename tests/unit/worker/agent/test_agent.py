@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import stat
 import sys
 from collections.abc import AsyncIterator
@@ -26,12 +25,7 @@ from gpustack.worker.agent import TOKEN_FILE, WorkerAgent, WorkerIdentity
 from gpustack.worker.supervisor import SupervisorSettings
 from tests.support.app_client import ADMIN_PASSWORD, login
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from .network import free_port
 
 
 @dataclass
@@ -42,6 +36,7 @@ class Cluster:
     worker_dir: Path
     worker_port: int
     ctx: ServerContext
+    agent_task: asyncio.Task[None]
 
 
 @pytest.fixture
@@ -87,7 +82,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
     serving = asyncio.create_task(server.serve())
     try:
         await asyncio.wait_for(agent.registered.wait(), 15)
-        yield Cluster(server_url, token, agent, worker_dir, worker_port, app.state.ctx)
+        yield Cluster(server_url, token, agent, worker_dir, worker_port, app.state.ctx, agent_task)
     finally:
         agent_task.cancel()
         await asyncio.gather(agent_task, return_exceptions=True)
@@ -190,16 +185,17 @@ async def instance_state(admin: httpx.AsyncClient, instance_id: int) -> dict[str
     return body
 
 
-async def test_an_assigned_instance_runs_is_proxied_and_stops_when_deleted(
-    cluster: Cluster, admin: httpx.AsyncClient, tmp_path: Path
-) -> None:
+async def run_files_model(
+    cluster: Cluster, admin: httpx.AsyncClient, folder: Path
+) -> tuple[int, int]:
+    """Deploy a custom engine (a static file server), place it here; wait until it runs."""
     engine = f"{sys.executable} -m http.server {{{{port}}}} --bind 127.0.0.1"
     resp = await admin.post(
         "/v2/models",
         json={
             "name": "files",
             "source": "local_path",
-            "local_path": str(tmp_path),
+            "local_path": str(folder),
             "backend": "custom",
             "backend_command": engine,
             "health_path": "/",
@@ -217,6 +213,23 @@ async def test_an_assigned_instance_runs_is_proxied_and_stops_when_deleted(
             await asyncio.sleep(0.1)
     port = shown["port"]
     assert isinstance(port, int)
+    return instance_id, port
+
+
+async def wait_until_closed(port: int) -> None:
+    async with asyncio.timeout(10), httpx.AsyncClient() as client:
+        while True:
+            try:
+                await client.get(f"http://127.0.0.1:{port}/")
+            except httpx.ConnectError:
+                return
+            await asyncio.sleep(0.1)
+
+
+async def test_an_assigned_instance_runs_is_proxied_and_stops_when_deleted(
+    cluster: Cluster, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    instance_id, port = await run_files_model(cluster, admin, tmp_path)
 
     # The server reaches the engine through the worker's proxy with the cluster token.
     worker_url = f"http://127.0.0.1:{cluster.worker_port}"
@@ -228,10 +241,15 @@ async def test_an_assigned_instance_runs_is_proxied_and_stops_when_deleted(
         assert "GET / HTTP" in logs.text
 
     assert (await admin.delete(f"/v2/model-instances/{instance_id}")).status_code == 204
-    async with asyncio.timeout(10), httpx.AsyncClient() as client:
-        while True:
-            try:
-                await client.get(f"http://127.0.0.1:{port}/")
-            except httpx.ConnectError:
-                break  # the engine is gone
-            await asyncio.sleep(0.1)
+    await wait_until_closed(port)
+
+
+async def test_stopping_the_worker_stops_its_engines(
+    cluster: Cluster, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    _, port = await run_files_model(cluster, admin, tmp_path)
+
+    cluster.agent_task.cancel()
+    await asyncio.gather(cluster.agent_task, return_exceptions=True)
+
+    await wait_until_closed(port)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,6 +14,8 @@ from aiohttp import web
 
 from gpustack.worker.api import api_runner, create_worker_app
 from gpustack.worker.supervisor import InstanceState, InstanceStatus
+
+from .network import free_port
 
 TOKEN = "cluster-secret"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -32,13 +33,6 @@ class Instances:
 
     def log_path(self, instance_id: int) -> Path:
         return self.log_dir / f"{instance_id}.log"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @asynccontextmanager
