@@ -19,6 +19,7 @@ from gpustack.server.api import (
     gpu_devices,
     model_evaluations,
     model_instances,
+    model_sets,
     models,
     probes,
     users,
@@ -106,6 +107,7 @@ def create_app(config: Config) -> FastAPI:
         models,
         model_instances,
         model_evaluations,
+        model_sets,
         workers,
         gpu_devices,
     ):

@@ -101,3 +101,11 @@ async def test_plain_users_may_read_but_not_deploy(admin: httpx.AsyncClient, use
         assert (await anon.get("/v2/models", headers=alice)).json()["pagination"]["total"] == 1
         denied = await anon.post("/v2/models", json={**HF, "name": "x"}, headers=alice)
         assert denied.status_code == 403
+
+
+async def test_catalog_lists_the_seed_models(admin: httpx.AsyncClient) -> None:
+    names = [m["name"] for m in (await admin.get("/v2/model-sets")).json()["items"]]
+    for expected in ("qwen3-8b", "qwen2.5-vl-3b-instruct", "bge-m3", "bge-reranker-v2-m3"):
+        assert expected in names
+    rerankers = (await admin.get("/v2/model-sets", params={"category": "reranker"})).json()
+    assert [m["name"] for m in rerankers["items"]] == ["bge-reranker-v2-m3"]
