@@ -51,6 +51,7 @@ class StandInEngine:
 
     def __init__(self) -> None:
         self.next_chunk = asyncio.Event()
+        self.stream_abandoned = asyncio.Event()
         self.app = web.Application()
         self.app.router.add_post("/v1/chat/completions", self.stream)
         self.app.router.add_route("*", "/echo", self.echo)
@@ -58,10 +59,14 @@ class StandInEngine:
     async def stream(self, request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
-        for i in range(3):
-            await response.write(f'data: {{"n": {i}}}\n\n'.encode())
-            await self.next_chunk.wait()
-            self.next_chunk.clear()
+        try:
+            for i in range(3):
+                await response.write(f'data: {{"n": {i}}}\n\n'.encode())
+                await self.next_chunk.wait()
+                self.next_chunk.clear()
+        except asyncio.CancelledError:
+            self.stream_abandoned.set()
+            raise
         await response.write(b"data: [DONE]\n\n")
         return response
 
@@ -166,6 +171,17 @@ async def test_proxy_streams_sse_chunks_before_the_engine_finishes(
             engine.next_chunk.set()
         assert await resp.content.read() == b"data: [DONE]\n\n"
     assert received == [0, 1, 2]
+
+
+async def test_a_caller_hanging_up_mid_stream_releases_the_engine(
+    worker_url: str, engine: StandInEngine
+) -> None:
+    url = f"{worker_url}/proxy/instances/7/v1/chat/completions"
+    async with aiohttp.ClientSession() as caller:
+        async with caller.post(url, json={"stream": True}, headers=AUTH) as resp:
+            assert await resp.content.readline() == b'data: {"n": 0}\n'
+    # The caller went away with the generation unfinished: the engine must hear of it.
+    await asyncio.wait_for(engine.stream_abandoned.wait(), 5)
 
 
 async def test_proxy_passes_method_body_query_and_headers_but_not_the_token(
