@@ -32,6 +32,7 @@ from gpustack.server.controllers.manager import ControllerManager
 from gpustack.server.controllers.route_sync import RouteSync
 from gpustack.server.errors import install_error_handlers
 from gpustack.server.events import EventBus
+from gpustack.server.inference import build_gateway, mount_gateway
 from gpustack.server.scheduler.pass_runner import SchedulingPass
 from gpustack.server.security.authenticator import Authenticator
 from gpustack.server.security.passwords import PasswordHashing
@@ -74,11 +75,15 @@ def create_app(config: Config) -> FastAPI:
         controllers = ControllerManager(ctx, schedule=SchedulingPass(ctx).run)
         routes = RouteSync(ctx)
         await routes.start()
+        gateway = build_gateway(ctx)
+        await gateway.startup()
+        app.state.gateway = gateway
         controllers.start()
         try:
             yield
         finally:
             await controllers.stop()
+            await gateway.shutdown()
             await routes.stop()
             await ctx.engine.dispose()
 
@@ -112,5 +117,6 @@ def create_app(config: Config) -> FastAPI:
         gpu_devices,
     ):
         app.include_router(module.router)
+    mount_gateway(app)
     mount_ui(app)
     return app

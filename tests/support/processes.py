@@ -195,3 +195,21 @@ def cluster(tmp: Path) -> Iterator[Cluster]:
         yield running
     finally:
         running.stop()
+
+
+def wait_model_running(
+    client: httpx.Client, model_id: int, timeout: float, logs: Callable[[], str]
+) -> None:
+    def running() -> bool:
+        return bool(client.get(f"/v2/models/{model_id}").json()["state"] == "running")
+
+    try:
+        wait_until(running, timeout, f"model {model_id} running")
+    except AssertionError as exc:
+        instances = client.get(f"/v2/models/{model_id}/instances").json()["items"]
+        raise AssertionError(f"{exc}\ninstances: {instances}\n{logs()}") from None
+
+
+def instances_of(client: httpx.Client, model_id: int) -> list[dict[str, object]]:
+    items: list[dict[str, object]] = client.get(f"/v2/models/{model_id}/instances").json()["items"]
+    return items

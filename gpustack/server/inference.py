@@ -1,0 +1,44 @@
+"""Plugs the OpenAI-compatible gateway into the server: `/v1`, `/v1-openai` and `/metrics`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Response
+from starlette.types import Receive, Scope, Send
+
+from gpustack.server.context import ServerContext
+from gpustack.server.gateway import GatewayApp, GatewaySettings
+from gpustack.server.gateway.usage_store import DatabaseUsageSink
+
+PREFIXES = ("/v1", "/v1-openai")
+
+
+def build_gateway(ctx: ServerContext) -> GatewayApp:
+    config = ctx.config
+    settings = GatewaySettings(
+        total_timeout_s=config.upstream_total_timeout,
+        stream_idle_timeout_s=config.upstream_idle_timeout,
+        max_body_bytes=config.max_body_bytes,
+    )
+    return GatewayApp(settings, ctx.authenticator, ctx.routes, DatabaseUsageSink(ctx.sessions))
+
+
+class _LateBoundGateway:
+    """The gateway needs the database-backed context, which exists only after startup."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        gateway: GatewayApp = self._app.state.gateway
+        await gateway(scope, receive, send)
+
+
+def mount_gateway(app: FastAPI) -> None:
+    late = _LateBoundGateway(app)
+    for prefix in PREFIXES:
+        app.mount(prefix, late)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        gateway: GatewayApp = app.state.gateway
+        return Response(gateway.metrics.render(), media_type=gateway.metrics.content_type)
