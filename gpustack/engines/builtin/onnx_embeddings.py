@@ -62,6 +62,8 @@ def _usage(tokens: int) -> dict[str, int]:
 
 async def embeddings(request: web.Request) -> web.Response:
     state = request.app[MODEL]
+    if state.model.is_cross_encoder:
+        raise invalid("this model is a cross-encoder: it serves /v1/rerank, not embeddings")
     body = await read_json_object(request)
     texts = _texts(body, "input")
     encoding = choice_field(body, "encoding_format", "float", ("float", "base64"))

@@ -40,3 +40,16 @@ def transcription_url(builtin_logs: Path) -> Iterator[str]:
     server = start_builtin_server("whisper_stt", whisper_tiny_en_dir(), builtin_logs / "stt.log")
     yield server.base_url
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def cross_encoder_url(
+    tmp_path_factory: pytest.TempPathFactory, builtin_logs: Path
+) -> Iterator[str]:
+    pytest.importorskip("onnx")
+    from tests.fixtures.onnx_cross_encoder import write_minilm_cross_encoder
+
+    model = write_minilm_cross_encoder(tmp_path_factory.mktemp("cross") / "minilm-cross")
+    server = start_builtin_server("onnx_embeddings", model, builtin_logs / "cross.log")
+    yield server.base_url
+    server.stop()

@@ -94,3 +94,23 @@ def test_bad_requests_get_openai_errors(embeddings_url: str) -> None:
         assert answer.status_code == 400
         assert set(answer.json()["error"]) == {"message", "type", "param", "code"}
     assert missing.json()["error"]["param"] == "input"
+
+
+def test_a_one_logit_model_reranks_as_a_cross_encoder(cross_encoder_url: str) -> None:
+    body = {"model": "m", "query": QUERY, "documents": DOCUMENTS, "top_n": 3}
+    answer = httpx.post(cross_encoder_url + "/v1/rerank", json=body, timeout=30)
+    meta = httpx.get(cross_encoder_url + "/v1/models", timeout=10).json()["data"][0]["meta"]
+
+    assert meta["reranker"] == "cross-encoder"
+    scores = [r["relevance_score"] for r in answer.json()["results"]]
+    # Sigmoids of a random head's logits: strictly inside 0-1, sorted.
+    assert len(scores) == 3
+    assert all(0.0 < s < 1.0 for s in scores)
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_a_cross_encoder_refuses_embeddings(cross_encoder_url: str) -> None:
+    answer = _embed(cross_encoder_url, ["x"])
+
+    assert answer.status_code == 400
+    assert "rerank" in answer.json()["error"]["message"]

@@ -5,10 +5,14 @@ from __future__ import annotations
 import io
 import wave
 
+import av
 import httpx
 import pytest
 
 from gpustack.engines.builtin.audio_encoding import FORMATS
+
+# The joe voice speaks at 22.05 kHz, and MP3 keeps the voice's rate.
+VOICE_RATE = 22_050
 
 
 def _speak(url: str, **body: object) -> httpx.Response:
@@ -27,6 +31,22 @@ def test_mp3_by_default_for_any_voice_name(speech_url: str) -> None:
     assert answer.headers["content-type"] == "audio/mpeg"
     # Bare frames with no ID3 tag, so pieces can be joined end to end.
     assert _is_mpeg_frame(answer.content)
+
+
+def _mp3_seconds(data: bytes) -> float:
+    with av.open(io.BytesIO(data), "r", format="mp3") as container:
+        return float(sum(frame.samples for frame in container.decode(audio=0)) / VOICE_RATE)
+
+
+def test_mp3_answers_concatenate_into_one_stream(speech_url: str) -> None:
+    # Dify splits long text into sentences and joins the MP3 bytes it gets back.
+    first = _speak(speech_url, input="The first sentence.").content
+    second = _speak(speech_url, input="And here is the second one.").content
+
+    joined = _mp3_seconds(first + second)
+
+    assert joined == pytest.approx(_mp3_seconds(first) + _mp3_seconds(second), abs=0.1)
+    assert joined > 2.0
 
 
 def test_wav_holds_the_spoken_duration(speech_url: str) -> None:
