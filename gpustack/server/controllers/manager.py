@@ -37,7 +37,7 @@ class ControllerManager:
 
     def start(self) -> None:
         self._ctx.bus.add_listener(self._on_event)
-        for loop in (self._work_loop, self._sweep_loop, self._schedule_loop):
+        for loop in (self._work_loop, self._sweep_loop, self._health_loop, self._schedule_loop):
             self._tasks.append(asyncio.create_task(loop(), name=loop.__name__))
 
     async def stop(self) -> None:
@@ -76,7 +76,6 @@ class ControllerManager:
     async def _sweep_loop(self) -> None:
         while True:
             try:
-                await check_worker_health(self._ctx)
                 async with self._ctx.sessions() as session:
                     ids = (await session.exec(select(Model.id))).all()
                 for model_id in ids:
@@ -86,6 +85,15 @@ class ControllerManager:
             except Exception:
                 logger.exception("controller sweep failed; retrying")
             await asyncio.sleep(self._sweep_seconds)
+
+    async def _health_loop(self) -> None:
+        # Every second, so "not_ready after 15 s" means 15 s, not 15 s plus a sweep period.
+        while True:
+            try:
+                await check_worker_health(self._ctx)
+            except Exception:
+                logger.exception("worker health check failed; retrying")
+            await asyncio.sleep(1.0)
 
     async def _schedule_loop(self) -> None:
         while self._schedule is not None:
