@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,7 +41,7 @@ class UsageRecorder:
     """Queues records and hands them to the sink every `flush_interval_s` or `batch_size`.
 
     `record` never blocks the request: when the queue is full the record is dropped and
-    counted (`dropped`).
+    counted (`dropped`). `stop` writes everything still queued.
     """
 
     def __init__(
@@ -52,11 +51,15 @@ class UsageRecorder:
         batch_size: int = 200,
         flush_interval_s: float = 1.0,
         queue_size: int = 100_000,
+        stop_timeout_s: float = 10.0,
     ) -> None:
         self._sink = sink
         self._batch_size = batch_size
         self._interval = flush_interval_s
-        self._queue: asyncio.Queue[UsageRecord] = asyncio.Queue(queue_size)
+        self._stop_timeout = stop_timeout_s
+        # None is the stop signal: the drain task ends on it instead of being cancelled, so
+        # nothing taken from the queue is lost.
+        self._queue: asyncio.Queue[UsageRecord | None] = asyncio.Queue(queue_size)
         self._task: asyncio.Task[None] | None = None
         self.dropped = 0
 
@@ -67,51 +70,42 @@ class UsageRecorder:
             self.dropped += 1
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._drain_forever(), name="gateway-usage")
+        self._task = asyncio.create_task(self._drain(), name="gateway-usage")
 
     async def stop(self) -> None:
-        """Stop the drain task and write what is still queued."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        while not self._queue.empty():
-            await self._write(self._take(self._batch_size))
-
-    async def _drain_forever(self) -> None:
-        loop = asyncio.get_running_loop()
-        batch: list[UsageRecord] = []
+        if self._task is None:
+            return
+        task, self._task = self._task, None
+        await self._queue.put(None)
         try:
-            while True:
-                batch.append(await self._queue.get())
-                deadline = loop.time() + self._interval
-                while len(batch) < self._batch_size:
-                    timeout = deadline - loop.time()
-                    if timeout <= 0:
-                        break
-                    try:
-                        batch.append(await asyncio.wait_for(self._queue.get(), timeout))
-                    except TimeoutError:
-                        break
-                batch.extend(self._take(self._batch_size - len(batch)))
-                written, batch = batch, []
-                # A write under way finishes even when stop() cancels this task.
-                await asyncio.shield(self._write(written))
-        finally:
-            # Cancelled by stop(): hand what was taken but not written back to the queue.
-            for record in batch:
-                self.record(record)
+            await asyncio.wait_for(task, self._stop_timeout)
+        except TimeoutError:
+            logger.warning("usage store too slow at shutdown; %d records lost", self._queue.qsize())
 
-    def _take(self, limit: int) -> list[UsageRecord]:
-        batch: list[UsageRecord] = []
-        while len(batch) < limit and not self._queue.empty():
-            batch.append(self._queue.get_nowait())
-        return batch
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            deadline = loop.time() + self._interval
+            while len(batch) < self._batch_size:
+                timeout = deadline - loop.time()
+                if timeout <= 0:
+                    break
+                try:
+                    item = await asyncio.wait_for(self._queue.get(), timeout)
+                except TimeoutError:
+                    break
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+            await self._write(batch)
 
     async def _write(self, batch: list[UsageRecord]) -> None:
-        if not batch:
-            return
         try:
             await self._sink.write(batch)
         except Exception:
