@@ -16,12 +16,14 @@ from gpustack.db.migrate import upgrade_to_head
 from gpustack.server.api import (
     api_keys,
     auth,
+    dashboard,
     gpu_devices,
     model_evaluations,
     model_instances,
     model_sets,
     models,
     probes,
+    usage,
     users,
     workers,
 )
@@ -115,6 +117,8 @@ def create_app(config: Config) -> FastAPI:
         model_sets,
         workers,
         gpu_devices,
+        usage,
+        dashboard,
     ):
         app.include_router(module.router)
     mount_gateway(app)
