@@ -1,8 +1,10 @@
-"""The worker's HTTP API: health, instance logs, and a streaming proxy to the engines.
+"""The worker's HTTP API: health, instance logs, a streaming proxy to the engines, and
+removing model files from the cache.
 
-Only the server calls it (with the cluster token), for logs and for inference requests to
-engines that listen on this worker's loopback. The proxy passes bodies through chunk by
-chunk in both directions, so server-sent events reach the client as the engine writes them.
+Only the server calls it (with the cluster token), for logs, for inference requests to
+engines that listen on this worker's loopback, and to clean up deleted model files. The
+proxy passes bodies through chunk by chunk in both directions, so server-sent events reach
+the client as the engine writes them.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
+from gpustack.worker.downloads import ModelSource, SourceKind
 from gpustack.worker.instance_starter import ENGINE_HOST
 from gpustack.worker.supervisor import InstanceStatus, follow, tail
 
@@ -50,17 +53,31 @@ class InstanceLookup(Protocol):
     def log_path(self, instance_id: int) -> Path: ...
 
 
+class ModelFileRemover(Protocol):
+    """Removes a model file's download from this worker's cache; returns the bytes freed."""
+
+    async def remove(self, file_id: int, source: ModelSource) -> int: ...
+
+
 SUPERVISOR = web.AppKey("supervisor", InstanceLookup)
+MODEL_FILES = web.AppKey("model_files", ModelFileRemover)
 CLUSTER_TOKEN = web.AppKey("cluster_token", str)
 UPSTREAM = web.AppKey("upstream", aiohttp.ClientSession)
 LOG_POLL_INTERVAL = web.AppKey("log_poll_interval_s", float)
 
 
 def create_worker_app(
-    supervisor: InstanceLookup, cluster_token: str, *, log_poll_interval_s: float = 0.2
+    supervisor: InstanceLookup,
+    cluster_token: str,
+    *,
+    log_poll_interval_s: float = 0.2,
+    model_files: ModelFileRemover | None = None,
 ) -> web.Application:
     """The aiohttp application serving the worker API."""
     app = web.Application(middlewares=[_require_cluster_token])
+    if model_files is not None:
+        app[MODEL_FILES] = model_files
+        app.router.add_delete("/model-files/{id:\\d+}", _remove_model_file)
     app[SUPERVISOR] = supervisor
     app[CLUSTER_TOKEN] = cluster_token
     app[LOG_POLL_INTERVAL] = log_poll_interval_s
@@ -132,6 +149,20 @@ async def _logs(request: web.Request) -> web.StreamResponse:
         await response.write(text.encode())
     await response.write_eof()
     return response
+
+
+async def _remove_model_file(request: web.Request) -> web.Response:
+    """``?source=huggingface|model_scope&repo_id=owner/name[&filename=glob]``."""
+    query = request.query
+    try:
+        kind = SourceKind(query.get("source", ""))
+        if kind is SourceKind.LOCAL_PATH:
+            raise ValueError("files of a local path are the user's own: nothing to remove")
+        source = ModelSource(kind, query.get("repo_id"), query.get("filename") or None)
+    except ValueError as exc:
+        return _error(400, f"cannot tell which files to remove: {exc}")
+    freed = await request.app[MODEL_FILES].remove(int(request.match_info["id"]), source)
+    return web.json_response({"freed": freed})
 
 
 async def _proxy(request: web.Request) -> web.StreamResponse:
