@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from gpustack import __version__
 from gpustack.config import Config
-from gpustack.db.engine import create_engine, session_factory
+from gpustack.db.engine import create_engine, is_sqlite, session_factory
 from gpustack.db.migrate import upgrade_to_head
 from gpustack.server.api import (
     api_keys,
@@ -29,6 +29,7 @@ from gpustack.server.api import (
 )
 from gpustack.server.body_limit import BodyLimitMiddleware
 from gpustack.server.bootstrap import ensure_admin, read_or_create_secret
+from gpustack.server.cluster_events import LeaderElection, PostgresEventBridge
 from gpustack.server.context import ServerContext
 from gpustack.server.controllers.manager import ControllerManager
 from gpustack.server.controllers.route_sync import RouteSync
@@ -74,19 +75,34 @@ def create_app(config: Config) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = await build_context(config)
         app.state.ctx = ctx
-        controllers = ControllerManager(ctx, schedule=SchedulingPass(ctx).run)
+        clustered = not is_sqlite(config.resolved_database_url)
+        bridge = PostgresEventBridge(ctx.bus, config.resolved_database_url) if clustered else None
+        if bridge is not None:
+            await bridge.start()
         routes = RouteSync(ctx)
         await routes.start()
         gateway = build_gateway(ctx)
         await gateway.startup()
         app.state.gateway = gateway
-        controllers.start()
+        controllers = ControllerManager(ctx, schedule=SchedulingPass(ctx).run)
+        election = None
+        if clustered:
+            election = LeaderElection(
+                config.resolved_database_url, controllers.start_async, controllers.stop
+            )
+            election.start()
+        else:
+            controllers.start()
         try:
             yield
         finally:
+            if election is not None:
+                await election.stop()
             await controllers.stop()
             await gateway.shutdown()
             await routes.stop()
+            if bridge is not None:
+                await bridge.stop()
             await ctx.engine.dispose()
 
     app = FastAPI(

@@ -23,6 +23,8 @@ class Event:
     type: EventType
     id: int
     data: dict[str, Any] = field(default_factory=dict)
+    # Empty for events of this process; the id of the server that published it otherwise.
+    origin: str = ""
 
     def to_wire(self) -> dict[str, Any]:
         return {"type": self.type.value, "data": self.data}

@@ -34,11 +34,17 @@ class ControllerManager:
         self._queued: set[int] = set()
         self._schedule_wanted = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._listening = False
 
     def start(self) -> None:
-        self._ctx.bus.add_listener(self._on_event)
+        if not self._listening:
+            self._ctx.bus.add_listener(self._on_event)
+            self._listening = True
         for loop in (self._work_loop, self._sweep_loop, self._health_loop, self._schedule_loop):
             self._tasks.append(asyncio.create_task(loop(), name=loop.__name__))
+
+    async def start_async(self) -> None:
+        self.start()
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -46,8 +52,11 @@ class ControllerManager:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self._tasks = []
 
     def _on_event(self, event: Event) -> None:
+        if not self._tasks:
+            return  # not the leader (or stopped): another server reconciles
         if event.kind == "models" and event.type != EventType.DELETED:
             self._mark(event.id)
         elif event.kind == "model-instances":
