@@ -12,6 +12,7 @@ from gpustack.engines.llamacpp import LlamaCppEngine
 from gpustack.engines.onnx_embeddings import OnnxEmbeddingsEngine
 from gpustack.engines.piper_tts import PiperEngine
 from gpustack.engines.sglang import SGLangEngine
+from gpustack.engines.st_embeddings import SentenceTransformersEngine
 from gpustack.engines.vllm import VLLMEngine
 from gpustack.engines.whisper_stt import FasterWhisperEngine
 
@@ -23,6 +24,7 @@ ONNX_EMBEDDINGS = OnnxEmbeddingsEngine.name
 FASTER_WHISPER = FasterWhisperEngine.name
 PIPER = PiperEngine.name
 DIFFUSERS = DiffusersEngine.name
+SENTENCE_TRANSFORMERS = SentenceTransformersEngine.name
 
 
 class UnknownEngineError(KeyError):
@@ -71,6 +73,7 @@ def default_registry() -> EngineRegistry:
             FasterWhisperEngine(),
             PiperEngine(),
             DiffusersEngine(),
+            SentenceTransformersEngine(),
         ]
     )
 
@@ -82,9 +85,10 @@ def default_engine_for(
     gpu_available: bool = True,
 ) -> str:
     """The backend name for a model: llama.cpp for GGUF, vLLM for Hugging Face weights on GPU,
-    the built-in CPU engines for ONNX, CTranslate2 whisper, piper voices and diffusers.
+    the built-in CPU engines for ONNX, CTranslate2 whisper, piper voices and diffusers, and
+    sentence-transformers for Hugging Face text encoders without a GPU.
 
-    Raises UnknownEngineError when no shipped engine serves it (e.g. Hugging Face weights
+    Raises UnknownEngineError when no shipped engine serves it (e.g. a Hugging Face LLM
     without a GPU).
     """
     wanted = tuple(categories) or profile.categories
@@ -103,6 +107,10 @@ def default_engine_for(
             return VLLM
         if SGLangEngine().serves(profile, wanted):
             return SGLANG
+    if profile.format == ModelFormat.SAFETENSORS and not gpu_available:
+        # Text encoders are small enough for a CPU; LLMs in safetensors are not.
+        if SentenceTransformersEngine().serves(profile, wanted):
+            return SENTENCE_TRANSFORMERS
     where = "" if gpu_available else " without a GPU"
     raise UnknownEngineError(
         f"no engine serves {profile.format.value} models for {[str(c) for c in wanted]}{where}"

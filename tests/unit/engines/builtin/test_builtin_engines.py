@@ -29,7 +29,7 @@ from tests.fixtures.builtin_models import piper_voice_dir, whisper_tiny_en_dir
 from tests.fixtures.builtin_servers import BuiltinServer, wait_healthy
 from tests.fixtures.launcher_process import free_port
 
-BUILTIN = ("onnx-embeddings", "faster-whisper", "piper", "diffusers")
+BUILTIN = ("onnx-embeddings", "faster-whisper", "piper", "diffusers", "sentence-transformers")
 
 
 def test_builtin_engines_are_registered_and_run_on_cpu() -> None:
@@ -56,6 +56,13 @@ def test_profiled_model_packages_get_the_builtin_engines(minilm_onnx: Path) -> N
 )
 def test_default_backend_by_format_and_category(profile: ModelProfile, backend: str) -> None:
     assert default_engine_for(profile, gpu_available=False) == backend
+
+
+def test_hf_text_encoders_without_gpu_get_sentence_transformers() -> None:
+    encoder = ModelProfile(ModelFormat.SAFETENSORS, "bert", categories=(Category.EMBEDDING,))
+
+    assert default_engine_for(encoder, gpu_available=False) == "sentence-transformers"
+    assert default_engine_for(encoder, gpu_available=True) != "sentence-transformers"
 
 
 def test_onnx_engines_split_voices_from_text_models() -> None:
