@@ -14,6 +14,7 @@ import numpy as np
 
 # OpenAI's `pcm` is raw 24 kHz signed 16-bit little-endian samples.
 PCM_RATE = 24_000
+SILENCE_MS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,18 +46,25 @@ def encode_pcm16(samples: bytes, sample_rate: int, response_format: str) -> byte
     """Encode mono 16-bit PCM at `sample_rate` into `response_format` (a key of FORMATS)."""
     spec = FORMATS[response_format]
     rate = spec.rate or sample_rate
-    frame = av.AudioFrame.from_ndarray(
-        np.frombuffer(samples, dtype=np.int16).reshape(1, -1), format="s16", layout="mono"
-    )
-    frame.sample_rate = sample_rate
     buffer = io.BytesIO()
     with av.open(buffer, "w", format=spec.container, options=spec.options) as container:
         stream = container.add_stream(spec.codec, rate=rate)
         assert isinstance(stream, av.AudioStream)
         stream.layout = "mono"
         # The stream resamples (rate and sample format) to what its codec takes.
-        for packet in stream.encode(frame):
+        for packet in stream.encode(_frame(samples, sample_rate)):
             container.mux(packet)
         for packet in stream.encode(None):
             container.mux(packet)
     return buffer.getvalue()
+
+
+def _frame(samples: bytes, sample_rate: int) -> av.AudioFrame:
+    pcm = np.frombuffer(samples, dtype=np.int16).reshape(1, -1)
+    if pcm.size == 0:
+        # Text with nothing to pronounce ("...") gives no samples; a moment of silence
+        # keeps every format a valid, playable (and concatenable) file.
+        pcm = np.zeros((1, sample_rate * SILENCE_MS // 1000), dtype=np.int16)
+    frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+    frame.sample_rate = sample_rate
+    return frame
