@@ -9,7 +9,9 @@ export function ScaleModal({ model, onClose }: { model: Model | null; onClose: (
   const notify = useNotify();
   const [replicas, setReplicas] = useState(1);
   const [busy, setBusy] = useState(false);
-  useEffect(() => setReplicas(model?.replicas ?? 1), [model]);
+  useEffect(() => {
+    setReplicas(model?.replicas ?? 1);
+  }, [model]);
 
   const submit = async () => {
     if (!model) return;

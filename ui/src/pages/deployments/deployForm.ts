@@ -48,7 +48,7 @@ const blank = (s: string | undefined | null) => (s && s.trim() ? s.trim() : null
 export function toSpec(v: DeployFormValues): ModelSpec {
   const spec: ModelSpec = {
     name: v.name.trim(),
-    description: blank(v.description),
+    description: v.description?.trim() ?? '',
     source: v.source,
     backend: v.backend === 'auto' ? null : v.backend,
     backend_version: blank(v.backend_version),

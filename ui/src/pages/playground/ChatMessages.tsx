@@ -19,7 +19,10 @@ function Content({ message }: { message: ChatMessage }) {
 export function ChatMessages({ messages }: { messages: ChatMessage[] }) {
   const { t } = useI18n();
   const end = useRef<HTMLDivElement>(null);
-  useEffect(() => end.current?.scrollIntoView({ block: 'end' }), [messages]);
+  useEffect(() => {
+    // Chromium's scrollIntoView returns a promise: keep it out of the effect's return value.
+    void end.current?.scrollIntoView({ block: 'end' });
+  }, [messages]);
   const shown = messages.filter((m) => m.role !== 'system');
   return (
     <div style={{ flex: 1, overflowY: 'auto', padding: 12, background: '#fafafa', borderRadius: 8 }} data-testid="chat-messages">

@@ -16,10 +16,10 @@ export function ChatParamsForm({ value, onChange }: { value: ChatParams; onChang
         <Slider min={0} max={1} step={0.05} value={value.top_p} onChange={(v) => onChange({ ...value, top_p: v })} />
       </Form.Item>
       <Form.Item label={t('play.maxTokens')}>
-        <InputNumber min={1} max={131072} value={value.max_tokens} onChange={(v) => onChange({ ...value, max_tokens: v ?? undefined })} />
+        <InputNumber aria-label={t('play.maxTokens')} min={1} max={131072} value={value.max_tokens} onChange={(v) => onChange({ ...value, max_tokens: v ?? undefined })} />
       </Form.Item>
       <Form.Item label={t('play.seed')}>
-        <InputNumber value={value.seed ?? undefined} onChange={(v) => onChange({ ...value, seed: v ?? null })} />
+        <InputNumber aria-label={t('play.seed')} value={value.seed ?? undefined} onChange={(v) => onChange({ ...value, seed: v ?? null })} />
       </Form.Item>
     </Form>
   );

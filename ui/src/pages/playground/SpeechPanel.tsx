@@ -14,7 +14,11 @@ function TextToSpeech() {
   const [voice, setVoice] = useState('default');
   const [audio, setAudio] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  useEffect(() => () => { if (audio) URL.revokeObjectURL(audio); }, [audio]);
+  useEffect(() => {
+    return () => {
+      if (audio) URL.revokeObjectURL(audio);
+    };
+  }, [audio]);
 
   const speak = async () => {
     if (!model || !text.trim()) return;
