@@ -27,10 +27,9 @@ def _words(text: str) -> list[str]:
 
 
 def _transcribe(
-    url: str, audio: bytes, filename: str = "audio.mp3", route: str = "transcriptions", **form: str
+    url: str, audio: bytes, route: str = "transcriptions", **form: str
 ) -> httpx.Response:
-    # Dify's shape: a `.mp3` temporary name and no content type on the part.
-    files = {"file": (filename, audio)}
+    files = {"file": ("audio.mp3", audio)}
     return httpx.post(
         f"{url}/v1/audio/{route}", data={"model": "stt", **form}, files=files, timeout=60
     )
@@ -43,10 +42,30 @@ def test_piper_speech_comes_back_word_for_word(transcription_url: str, spoken_mp
     assert _words(answer.json()["text"]) == _words(SENTENCE)
 
 
+def _dify_upload(audio: bytes) -> tuple[bytes, str]:
+    """Multipart as Dify sends it: a `.mp3` temp name and no Content-Type on the file part
+    (httpx would add one guessed from the name, so the body is written by hand)."""
+    boundary = "dify-boundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="model"\r\n\r\nstt\r\n'
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="tmpab12cd34.mp3"\r\n\r\n'
+    ).encode()
+    body += audio + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
 def test_wav_under_an_mp3_name_is_sniffed_from_its_bytes(
     transcription_url: str, spoken_wav: bytes
 ) -> None:
-    answer = _transcribe(transcription_url, spoken_wav, filename="tmpab12cd34.mp3")
+    body, content_type = _dify_upload(spoken_wav)
+
+    answer = httpx.post(
+        transcription_url + "/v1/audio/transcriptions",
+        content=body,
+        headers={"Content-Type": content_type},
+        timeout=60,
+    )
 
     assert answer.status_code == 200
     assert "quick brown fox" in answer.json()["text"].lower()
