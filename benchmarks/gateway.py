@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 KEY = "gpustack_bench"
 CHAT = {"model": "bench", "messages": [{"role": "user", "content": "ping"}], "max_tokens": 5}
 STREAM_CHUNKS = 64
+ROUNDS = 10
 
 # -- the three servers ---------------------------------------------------------------------------
 
@@ -222,15 +223,26 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] * 1000
 
 
-async def measure(urls: dict[str, str], seconds: float) -> None:
+def cpu_seconds(pid: int) -> float:
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
+async def measure(urls: dict[str, str], pids: dict[str, int], seconds: float) -> None:
     connector = aiohttp.TCPConnector(limit=0, limit_per_host=0)
     async with aiohttp.ClientSession(connector=connector) as session:
         for url in urls.values():
             await wait_ready(session, url)
-        lat: dict[str, list[float]] = {}
-        for name, url in urls.items():
+        # Rounds alternate between targets so that load from elsewhere on the machine hits
+        # all of them alike.
+        lat: dict[str, list[float]] = {name: [] for name in urls}
+        for url in urls.values():
             await latencies(session, url, 100)  # warm-up
-            lat[name] = await latencies(session, url, 1000)
+        for _ in range(50):
+            for name, url in urls.items():
+                lat[name] += await latencies(session, url, 20)
         print("latency at c=1 (ms)        p50     p99   added p50 over engine")
         base = pct(lat["engine"], 50)
         for name, values in lat.items():
@@ -241,14 +253,27 @@ async def measure(urls: dict[str, str], seconds: float) -> None:
         runs: list[tuple[str, int, bool]] = [("req/s at c=64", 64, False)]
         runs.append((f"SSE streams/s ({STREAM_CHUNKS} chunks) c=16", 16, True))
         for title, concurrency, stream in runs:
-            rates = {}
-            for name, url in urls.items():
+            done = dict.fromkeys(urls, 0.0)
+            cpu = dict.fromkeys(urls, 0.0)
+            for url in urls.values():
                 await throughput(session, url, concurrency, 0.5, stream)  # warm-up
-                rates[name] = await throughput(session, url, concurrency, seconds, stream)
-            print(f"{title}")
+            for _ in range(ROUNDS):
+                for name, url in urls.items():
+                    before = cpu_seconds(pids[name])
+                    rate = await throughput(session, url, concurrency, seconds / ROUNDS, stream)
+                    cpu[name] += cpu_seconds(pids[name]) - before
+                    done[name] += rate * seconds / ROUNDS
+            rates = {name: done[name] / seconds for name in urls}
+            cpu_ms = {name: cpu[name] * 1000 / done[name] for name in urls}
+            # On a shared or small machine req/s is noisy; CPU per request of each server
+            # process is the steadier measure of what each layer costs.
+            print(f"{title:<40} per second   CPU ms per request (that process)")
             for name, rate in rates.items():
-                print(f"  {name:<24} {rate:8.0f}")
-            print(f"  gateway / bare forwarder: {rates['gateway'] / rates['bare']:.2f}")
+                print(f"  {name:<36} {rate:8.0f}   {cpu_ms[name]:.3f}")
+            print(
+                f"  gateway / bare forwarder: {rates['gateway'] / rates['bare']:.2f} throughput, "
+                f"{cpu_ms['gateway'] / cpu_ms['bare']:.2f} CPU per request"
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -273,7 +298,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             "bare": f"http://127.0.0.1:{ports['bare']}{path}",
             "gateway": f"http://127.0.0.1:{ports['gateway']}{path}",
         }
-        asyncio.run(measure(urls, args.seconds))
+        pids = {name: proc.pid for name, proc in zip(ports, procs, strict=True)}
+        asyncio.run(measure(urls, pids, args.seconds))
     finally:
         for proc in procs:
             proc.terminate()

@@ -194,10 +194,17 @@ class GatewayApp:
         prepared: Prepared,
         ex: Exchange,
     ) -> None:
-        """Forward, cancelling the upstream request as soon as the client goes away."""
+        """Forward, cancelling the upstream request when the client goes away.
+
+        Watching for the disconnect costs a task per request, so it starts only once a request
+        has run for `disconnect_watch_after_s`: quick answers never pay for it, and the
+        long generations worth cancelling are covered.
+        """
         handler = asyncio.current_task()
         assert handler is not None
+        loop = asyncio.get_running_loop()
         disconnected = False
+        watcher: asyncio.Task[None] | None = None
 
         async def watch() -> None:
             nonlocal disconnected
@@ -206,7 +213,11 @@ class GatewayApp:
             disconnected = True
             handler.cancel()
 
-        watcher = asyncio.create_task(watch())
+        def start_watching() -> None:
+            nonlocal watcher
+            watcher = loop.create_task(watch())
+
+        timer = loop.call_later(self.settings.disconnect_watch_after_s, start_watching)
         try:
             await self._forward(send, op, request, route, prepared, ex)
         except asyncio.CancelledError:
@@ -216,7 +227,9 @@ class GatewayApp:
             ex.status = 499
             ex.response_started = True  # nobody is left to answer
         finally:
-            watcher.cancel()
+            timer.cancel()
+            if watcher is not None:
+                watcher.cancel()
 
     async def _forward(
         self,
@@ -229,7 +242,7 @@ class GatewayApp:
     ) -> None:
         endpoint, response = await self._connect(op, request, route, prepared)
         ex.instance_id = endpoint.instance_id
-        gauge = self.metrics.in_flight.labels(route.name, str(endpoint.instance_id))
+        gauge = self.metrics.in_flight_gauge(route.name, endpoint.instance_id)
         gauge.inc()
         try:
             ok = 200 <= response.status < 300

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
@@ -56,6 +58,20 @@ class GatewayMetrics:
             registry=r,
         )
 
+        # Child lookups by label values cost a lock and a hash per call: keep them.
+        self._children: dict[tuple[object, ...], Any] = {}
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        key = (id(metric), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
+    def in_flight_gauge(self, model: str, instance_id: int) -> Gauge:
+        gauge: Gauge = self._child(self.in_flight, model, str(instance_id))
+        return gauge
+
     def observe(
         self,
         model: str,
@@ -67,16 +83,16 @@ class GatewayMetrics:
         completion_tokens: int,
     ) -> None:
         status = str(code)
-        self.requests.labels(model, operation, status).inc()
+        self._child(self.requests, model, operation, status).inc()
         if code >= 400:
-            self.errors.labels(model, status).inc()
-        self.latency.labels(model, operation).observe(duration_s)
+            self._child(self.errors, model, status).inc()
+        self._child(self.latency, model, operation).observe(duration_s)
         if ttft_s is not None:
-            self.ttft.labels(model).observe(ttft_s)
+            self._child(self.ttft, model).observe(ttft_s)
         if prompt_tokens:
-            self.tokens.labels(model, "prompt").inc(prompt_tokens)
+            self._child(self.tokens, model, "prompt").inc(prompt_tokens)
         if completion_tokens:
-            self.tokens.labels(model, "completion").inc(completion_tokens)
+            self._child(self.tokens, model, "completion").inc(completion_tokens)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

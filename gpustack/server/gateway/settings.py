@@ -21,6 +21,9 @@ class GatewaySettings:
     total_timeout_s: float = 3600.0
     # Longest silence between two chunks of a streamed answer (includes a long prefill).
     stream_idle_timeout_s: float = 600.0
+    # A request that runs longer than this starts watching for the client going away (and
+    # then cancels the engine's work); shorter ones finish before it matters.
+    disconnect_watch_after_s: float = 0.5
     balancer: BalancerMode = BalancerMode.LEAST_OUTSTANDING
     # Prefix affinity: characters of the prompt hashed, and the bounded-load factor
     # (an instance takes a request only while its load <= factor x the mean).

@@ -35,6 +35,9 @@ class SseRelay:
             # CRLF framing breaks strict parsers (Dify's): forward LF only.
             chunk = chunk.replace(b"\r\n", b"\n")
         data = self._pending + chunk if self._pending else chunk
+        if data.endswith(b"\n\n"):  # engines mostly write whole events
+            self._pending = b""
+            return self._inspect(data)
         cut = data.rfind(b"\n\n")
         if cut < 0:
             if len(data) > _MAX_PENDING:
@@ -54,9 +57,10 @@ class SseRelay:
         self.events += block.count(b"\n\n")
         if not self.first_token_seen and _TOKEN.search(block):
             self.first_token_seen = True
-        if _USAGE.search(block):
+        # Plain substring tests first: they are far cheaper than the regex on every event.
+        if b'"usage"' in block and _USAGE.search(block):
             block = self._take_usage(block)
-        if _DONE in block and self.usage is None:
+        if b"[DONE]" in block and self.usage is None:
             block = block.replace(_DONE, self._usage_event() + _DONE, 1)
         return block
 

@@ -38,10 +38,12 @@ class UsageSink(Protocol):
 
 
 class UsageRecorder:
-    """Queues records and hands them to the sink every `flush_interval_s` or `batch_size`.
+    """Buffers records and hands them to the sink every `flush_interval_s` or `batch_size`.
 
-    `record` never blocks the request: when the queue is full the record is dropped and
-    counted (`dropped`). `stop` writes everything still queued.
+    `record` never blocks nor wakes anything per request (a list append): the drain task
+    wakes once per interval, or early when a batch is full. When the buffer holds
+    `queue_size` records new ones are dropped and counted (`dropped`). `stop` writes
+    everything still buffered.
     """
 
     def __init__(
@@ -56,53 +58,55 @@ class UsageRecorder:
         self._sink = sink
         self._batch_size = batch_size
         self._interval = flush_interval_s
+        self._capacity = queue_size
         self._stop_timeout = stop_timeout_s
-        # None is the stop signal: the drain task ends on it instead of being cancelled, so
-        # nothing taken from the queue is lost.
-        self._queue: asyncio.Queue[UsageRecord | None] = asyncio.Queue(queue_size)
+        self._buffer: list[UsageRecord] = []
+        self._batch_ready = asyncio.Event()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self.dropped = 0
 
     def record(self, record: UsageRecord) -> None:
-        try:
-            self._queue.put_nowait(record)
-        except asyncio.QueueFull:
+        buffer = self._buffer
+        if len(buffer) >= self._capacity:
             self.dropped += 1
+            return
+        buffer.append(record)
+        if len(buffer) == self._batch_size:
+            self._batch_ready.set()
 
     async def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._drain(), name="gateway-usage")
 
     async def stop(self) -> None:
         if self._task is None:
             return
         task, self._task = self._task, None
-        await self._queue.put(None)
+        # The drain task is told to finish rather than cancelled, so a write under way
+        # completes and nothing already taken from the buffer is lost.
+        self._stopping = True
+        self._batch_ready.set()
         try:
             await asyncio.wait_for(task, self._stop_timeout)
         except TimeoutError:
-            logger.warning("usage store too slow at shutdown; %d records lost", self._queue.qsize())
+            logger.warning("usage store too slow at shutdown; %d records lost", len(self._buffer))
 
     async def _drain(self) -> None:
-        loop = asyncio.get_running_loop()
-        stopping = False
-        while not stopping:
-            first = await self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            deadline = loop.time() + self._interval
-            while len(batch) < self._batch_size:
-                timeout = deadline - loop.time()
-                if timeout <= 0:
-                    break
-                try:
-                    item = await asyncio.wait_for(self._queue.get(), timeout)
-                except TimeoutError:
-                    break
-                if item is None:
-                    stopping = True
-                    break
-                batch.append(item)
+        while not self._stopping:
+            try:
+                async with asyncio.timeout(self._interval):
+                    await self._batch_ready.wait()
+            except TimeoutError:
+                pass
+            self._batch_ready.clear()
+            await self._flush()
+        await self._flush()
+
+    async def _flush(self) -> None:
+        while self._buffer:
+            batch = self._buffer[: self._batch_size]
+            del self._buffer[: self._batch_size]
             await self._write(batch)
 
     async def _write(self, batch: list[UsageRecord]) -> None:

@@ -51,13 +51,16 @@ async def test_recorder_flushes_by_size_and_on_stop() -> None:
     sink = MemorySink()
     recorder = UsageRecorder(sink, batch_size=3, flush_interval_s=30)
     await recorder.start()
-    for i in range(7):
+    for i in range(4):
         recorder.record(_record(i))
     await asyncio.sleep(0.05)
-    assert sink.batches == [3, 3]
+    assert sink.batches == [3, 1]  # a full batch wakes the writer, which takes all there is
+    recorder.record(_record(4))
+    await asyncio.sleep(0.05)
+    assert sink.batches == [3, 1]  # one record waits for the interval...
     await recorder.stop()
-    assert sink.batches == [3, 3, 1]
-    assert [r.user_id for r in sink.records] == list(range(7))
+    assert sink.batches == [3, 1, 1]  # ...or for shutdown
+    assert [r.user_id for r in sink.records] == list(range(5))
 
 
 async def test_failing_store_drops_records_without_raising() -> None:
