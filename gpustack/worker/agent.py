@@ -24,6 +24,7 @@ from gpustack.worker.api import api_runner, create_worker_app
 from gpustack.worker.instance_reports import InstanceReporter
 from gpustack.worker.instance_starter import ENGINE_HOST, InstanceStarter, StarterSettings
 from gpustack.worker.inventory import GPUDetector, default_detectors, read_status
+from gpustack.worker.model_files import ModelFiles
 from gpustack.worker.reconciler import Reconciler
 from gpustack.worker.server_client import (
     HttpServerClient,
@@ -95,7 +96,8 @@ class WorkerAgent:
             )
             stack.push_async_callback(supervisor.close)
             await self._register_until_answered()
-            await self._serve_api(stack, supervisor)
+            model_files = ModelFiles(self.client, config.resolved_cache_dir)
+            await self._serve_api(stack, supervisor, model_files)
             starter = InstanceStarter(
                 StarterSettings(
                     worker_name=self.identity.name,
@@ -105,19 +107,25 @@ class WorkerAgent:
                 reporter,
                 supervisor,
                 self.registry,
+                # Instance downloads show on the Model Files page and share pre-downloads.
+                fetch_model=model_files.fetch_for_instance,
             )
             reconciler = Reconciler(self.client, supervisor, starter, reporter)
             async with asyncio.TaskGroup() as loops:
                 loops.create_task(self._heartbeat_loop(), name="worker-heartbeat")
                 loops.create_task(self._status_loop(), name="worker-status")
                 loops.create_task(reconciler.run(), name="worker-reconciler")
+                loops.create_task(model_files.run(), name="worker-model-files")
 
     def _default_supervisor_settings(self) -> SupervisorSettings:
         has_gpus = bool(self._status and self._status.gpu_devices)
         return SupervisorSettings(host=ENGINE_HOST, host_has_gpus=has_gpus)
 
-    async def _serve_api(self, stack: AsyncExitStack, supervisor: Supervisor) -> None:
-        runner = api_runner(create_worker_app(supervisor, self.cluster_token))
+    async def _serve_api(
+        self, stack: AsyncExitStack, supervisor: Supervisor, model_files: ModelFiles
+    ) -> None:
+        app = create_worker_app(supervisor, self.cluster_token, model_files=model_files)
+        runner = api_runner(app)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         site = web.TCPSite(runner, self.config.host, self.config.worker_port)

@@ -13,12 +13,13 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 
+from gpustack.schemas.model_files import ModelFileCreate, ModelFilePublic, ModelFileState
 from gpustack.schemas.model_instances import InstanceStatusUpdate, ModelInstancePublic
 from gpustack.schemas.models import ModelPublic
 from gpustack.schemas.worker_status import WorkerStatus
@@ -59,6 +60,31 @@ class InstanceEvent:
 
     type: EventType
     instance: ModelInstancePublic
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFileEvent:
+    """One change of a model file of this worker, from the server's watch stream."""
+
+    type: EventType
+    file: ModelFilePublic
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFileReport:
+    """What the worker tells the server about one of its model files; None fields stay."""
+
+    state: ModelFileState
+    state_message: str = ""
+    download_progress: float | None = None
+    size: int | None = None
+    local_dir: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+Event = TypeVar("Event")
 
 
 class ServerClient(Protocol):
@@ -151,10 +177,35 @@ class HttpServerClient:
         body = update.model_dump(mode="json", exclude_none=True)
         await self._worker_call("PUT", f"/v2/model-instances/{instance_id}/status", json=body)
 
+    def watch_instances(self) -> AbstractAsyncContextManager[AsyncIterator[InstanceEvent]]:
+        return self._watch("/v2/model-instances", _parse_instance_event, "instance")
+
+    async def list_model_files(self) -> list[ModelFilePublic]:
+        params = {"worker_id": "{worker_id}", "perPage": str(_PER_PAGE)}
+        data = await self._worker_call("GET", "/v2/model-files", params=params)
+        return [ModelFilePublic.model_validate(item) for item in data["items"]]
+
+    async def create_model_file(self, body: ModelFileCreate) -> ModelFilePublic:
+        data = await self._worker_call(
+            "POST", "/v2/model-files", json=body.model_dump(mode="json", exclude_none=True)
+        )
+        return ModelFilePublic.model_validate(data)
+
+    async def report_model_file(self, file_id: int, report: ModelFileReport) -> ModelFilePublic:
+        data = await self._worker_call(
+            "PUT", f"/v2/model-files/{file_id}/status", json=report.to_json()
+        )
+        return ModelFilePublic.model_validate(data)
+
+    def watch_model_files(self) -> AbstractAsyncContextManager[AsyncIterator[ModelFileEvent]]:
+        return self._watch("/v2/model-files", _parse_model_file_event, "model file")
+
     @asynccontextmanager
-    async def watch_instances(self) -> AsyncIterator[AsyncIterator[InstanceEvent]]:
+    async def _watch(
+        self, path: str, parse: Callable[[dict[str, Any]], Event], what: str
+    ) -> AsyncIterator[AsyncIterator[Event]]:
         await self._ensure_authorized()
-        url = f"{self.base_url}/v2/model-instances"
+        url = f"{self.base_url}{path}"
         # No total timeout: the stream lives as long as the server; its pings keep it busy.
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=60)
         try:
@@ -162,10 +213,10 @@ class HttpServerClient:
                 url, params={"watch": "true"}, headers=self._headers(), timeout=timeout
             ) as resp:
                 await _raise_for_status(resp)
-                yield _read_events(resp)
+                yield _read_events(resp, parse, what)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ServerUnreachableError(
-                f"instance watch stream broke: {exc or type(exc).__name__}"
+                f"{what} watch stream broke: {exc or type(exc).__name__}"
             ) from exc
 
     async def _ensure_authorized(self) -> None:
@@ -237,7 +288,9 @@ async def _raise_for_status(resp: aiohttp.ClientResponse) -> None:
     raise error(resp.status, message.strip() or resp.reason or "")
 
 
-async def _read_events(resp: aiohttp.ClientResponse) -> AsyncIterator[InstanceEvent]:
+async def _read_events(
+    resp: aiohttp.ClientResponse, parse: Callable[[dict[str, Any]], Event], what: str
+) -> AsyncIterator[Event]:
     """Parse server-sent events: ``data:`` lines, blank line ends an event, ``:`` pings."""
     data_lines: list[str] = []
     async for raw in resp.content:
@@ -245,19 +298,24 @@ async def _read_events(resp: aiohttp.ClientResponse) -> AsyncIterator[InstanceEv
         if line.startswith("data:"):
             data_lines.append(line[5:].removeprefix(" "))
         elif not line and data_lines:
-            event = _parse_event("\n".join(data_lines))
+            data = "\n".join(data_lines)
             data_lines = []
-            if event is not None:
-                yield event
-    raise ServerUnreachableError("the server closed the instance watch stream")
+            try:
+                event = parse(json.loads(data))
+            except (ValueError, KeyError, TypeError):
+                logger.warning("ignoring a %s event the worker cannot read: %.200s", what, data)
+                continue
+            yield event
+    raise ServerUnreachableError(f"the server closed the {what} watch stream")
 
 
-def _parse_event(data: str) -> InstanceEvent | None:
-    try:
-        payload = json.loads(data)
-        return InstanceEvent(
-            EventType(payload["type"]), ModelInstancePublic.model_validate(payload["data"])
-        )
-    except (ValueError, KeyError, TypeError):
-        logger.warning("ignoring an instance event the worker cannot read: %.200s", data)
-        return None
+def _parse_instance_event(payload: dict[str, Any]) -> InstanceEvent:
+    return InstanceEvent(
+        EventType(payload["type"]), ModelInstancePublic.model_validate(payload["data"])
+    )
+
+
+def _parse_model_file_event(payload: dict[str, Any]) -> ModelFileEvent:
+    return ModelFileEvent(
+        EventType(payload["type"]), ModelFilePublic.model_validate(payload["data"])
+    )
