@@ -17,10 +17,12 @@ export interface UsagePoint {
 
 export interface Dashboard {
   resource_counts: { workers: number; gpus: number; models: number; model_instances: number };
-  system_load: { current: Omit<LoadPoint, 'timestamp'>; history: LoadPoint[] };
+  /** `history` is optional: servers without a load sampler send only `current`. */
+  system_load: { current: Omit<LoadPoint, 'timestamp'>; history?: LoadPoint[] };
   model_usage: {
     history: UsagePoint[];
     top_users: { username: string; prompt_tokens: number; completion_tokens: number; requests: number }[];
+    top_models?: { model_name: string; requests: number; total_tokens: number }[];
   };
   active_models: {
     id: number;
@@ -43,6 +45,10 @@ export interface UsageRow {
 }
 
 export type UsageGroup = 'model' | 'user' | 'api_key';
+
+export function usageCsvUrl(start_date: string, end_date: string, group_by: UsageGroup): string {
+  return `/v2/usage${queryString({ start_date, end_date, group_by, format: 'csv' })}`;
+}
 
 export const dashboardApi = {
   get: () => http.get<Dashboard>('/v2/dashboard'),

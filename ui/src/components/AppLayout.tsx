@@ -18,6 +18,7 @@ import { Suspense } from 'react';
 import { Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { useAuth } from '../hooks/auth';
 import { useI18n, type Lang } from '../i18n';
+import { PageErrorBoundary } from './PageErrorBoundary';
 
 /** The frame around every signed-in page: side menu, language switch, avatar menu. */
 export function AppLayout() {
@@ -101,7 +102,9 @@ export function AppLayout() {
               </div>
             }
           >
-            <Outlet />
+            <PageErrorBoundary key={location.pathname} title={t('error.pageCrashed')}>
+              <Outlet />
+            </PageErrorBoundary>
           </Suspense>
         </Layout.Content>
       </Layout>

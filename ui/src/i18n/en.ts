@@ -69,6 +69,8 @@ export const en = {
   'dashboard.loadHistory': 'System load',
   'dashboard.usageHistory': 'Requests and tokens',
   'dashboard.topUsers': 'Top users',
+  'dashboard.topModels': 'Top models',
+  'dashboard.totalTokens': 'Total tokens',
   'dashboard.activeModels': 'Active models',
   'dashboard.requests': 'Requests',
   'dashboard.promptTokens': 'Prompt tokens',
@@ -264,6 +266,7 @@ export const en = {
   'error.generic': 'Something went wrong: {message}',
   'error.notFound': 'This page does not exist.',
   'error.backHome': 'Back to the dashboard',
+  'error.pageCrashed': 'This page failed to show. Other pages still work.',
   'error.forbidden': 'Only administrators can see this page.',
 };
 

@@ -71,6 +71,8 @@ export const zh: Record<MessageKey, string> = {
   'dashboard.loadHistory': '系统负载',
   'dashboard.usageHistory': '请求与 Token 用量',
   'dashboard.topUsers': '用量最多的用户',
+  'dashboard.topModels': '用量最多的模型',
+  'dashboard.totalTokens': '总 Token',
   'dashboard.activeModels': '活跃模型',
   'dashboard.requests': '请求数',
   'dashboard.promptTokens': '输入 Token',
@@ -266,5 +268,6 @@ export const zh: Record<MessageKey, string> = {
   'error.generic': '出错了：{message}',
   'error.notFound': '页面不存在。',
   'error.backHome': '返回仪表盘',
+  'error.pageCrashed': '此页面无法显示，其他页面仍可使用。',
   'error.forbidden': '只有管理员可以查看此页面。',
 };

@@ -54,7 +54,7 @@ function Utilization({ d }: { d: Dashboard }) {
 
 function LoadHistory({ d }: { d: Dashboard }) {
   const { t } = useI18n();
-  const data = d.system_load.history.map((p) => ({
+  const data = (d.system_load.history ?? []).map((p) => ({
     ...p,
     time: new Date(typeof p.timestamp === 'number' ? p.timestamp * 1000 : p.timestamp).toLocaleTimeString(),
   }));
@@ -124,6 +124,21 @@ function TopTables({ d }: { d: Dashboard }) {
         </Card>
       </Col>
       <Col span={12}>
+        <Card title={t('dashboard.topModels')}>
+          <Table
+            size="small"
+            rowKey="model_name"
+            pagination={false}
+            dataSource={d.model_usage.top_models ?? []}
+            columns={[
+              { title: t('common.model'), dataIndex: 'model_name' },
+              { title: t('dashboard.requests'), dataIndex: 'requests' },
+              { title: t('dashboard.totalTokens'), dataIndex: 'total_tokens' },
+            ]}
+          />
+        </Card>
+      </Col>
+      <Col span={24} style={{ marginTop: 16 }}>
         <Card title={t('dashboard.activeModels')}>
           <Table
             size="small"
@@ -153,12 +168,14 @@ export default function DashboardPage() {
         <div style={{ display: 'flex', flexDirection: 'column', gap: 16 }}>
           <Counts d={data} />
           <Row gutter={16}>
-            <Col span={10}>
+            <Col span={data.system_load.history?.length ? 10 : 24}>
               <Utilization d={data} />
             </Col>
-            <Col span={14}>
-              <LoadHistory d={data} />
-            </Col>
+            {data.system_load.history?.length ? (
+              <Col span={14}>
+                <LoadHistory d={data} />
+              </Col>
+            ) : null}
           </Row>
           <UsageHistory d={data} />
           <TopTables d={data} />

@@ -3,7 +3,7 @@ import { Button, DatePicker, Empty, Flex, Segmented, Table } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
 import { useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { dashboardApi, type UsageGroup, type UsageRow } from '../api/dashboard';
+import { dashboardApi, usageCsvUrl, type UsageGroup, type UsageRow } from '../api/dashboard';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { PageHeader } from '../components/PageHeader';
 import { useAsync } from '../hooks/useAsync';
@@ -14,24 +14,6 @@ const groupField: Record<UsageGroup, keyof UsageRow> = {
   user: 'username',
   api_key: 'api_key_name',
 };
-
-function toCsv(rows: UsageRow[], field: keyof UsageRow): string {
-  const header = ['date', field, 'requests', 'prompt_tokens', 'completion_tokens', 'errors'];
-  const quote = (v: unknown) => `"${String(v ?? '').replace(/"/g, '""')}"`;
-  const lines = rows.map((r) =>
-    [r.date, r[field], r.requests, r.prompt_tokens, r.completion_tokens, r.errors ?? 0].map(quote).join(','),
-  );
-  return [header.join(','), ...lines].join('\n');
-}
-
-function download(name: string, text: string) {
-  const url = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  URL.revokeObjectURL(url);
-}
 
 export default function UsagePage() {
   const { t } = useI18n();
@@ -48,7 +30,7 @@ export default function UsagePage() {
       <PageHeader
         title={t('menu.usage')}
         extra={
-          <Button icon={<DownloadOutlined />} disabled={!rows.length} onClick={() => download(`usage-${group}-${start}-${end}.csv`, toCsv(rows, field))}>
+          <Button icon={<DownloadOutlined />} disabled={!rows.length} href={usageCsvUrl(start, end, group)} download>
             {t('usage.export')}
           </Button>
         }
