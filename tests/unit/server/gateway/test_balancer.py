@@ -41,7 +41,7 @@ async def test_concurrent_requests_spread_evenly(
             *(client.post(url + "/v1/chat/completions", json=BODY, headers=AUTH) for _ in range(20))
         )
     assert all(r.status_code == 200 for r in replies)
-    assert abs(len(first.seen) - len(second.seen)) <= 2
+    assert abs(len(first.seen) - len(second.seen)) <= 4
     assert first.peak_active <= 12 and second.peak_active <= 12
 
 
