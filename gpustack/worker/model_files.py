@@ -198,7 +198,11 @@ class ModelFiles:
         self._downloads.clear()
 
     async def _row_for(self, source: ModelSource) -> ModelFilePublic | None:
-        body = row_spec(source, self.client.worker_id)
+        try:
+            body = row_spec(source, self.client.worker_id)
+        except ValueError as exc:  # a source the API would refuse: download without a row
+            logger.warning("cannot record %s as a model file: %s", source.describe(), exc)
+            return None
         key = body.source_key()
         try:
             found = self._find(key)
