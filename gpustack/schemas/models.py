@@ -14,7 +14,6 @@ from gpustack.schemas.common import TimestampColumns, TimestampFields
 
 # Names are the `model` field clients send: keep them URL-path safe (no slash, no spaces).
 MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
-BACKENDS = ("llama.cpp", "vllm", "sglang", "custom")
 
 
 class SourceKind(StrEnum):
@@ -104,8 +103,13 @@ class ModelSpec(ModelSource):
 
     @model_validator(mode="after")
     def _check_backend(self) -> Self:
-        if self.backend is not None and self.backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {', '.join(BACKENDS)} (or omitted for auto)")
+        if self.backend is not None:
+            # Imported here: the engine registry is heavier than the schemas that name it.
+            from gpustack.engines.registry import default_registry
+
+            known = sorted(default_registry())
+            if self.backend not in known:
+                raise ValueError(f"backend must be one of {', '.join(known)} (or omitted for auto)")
         if self.backend == "custom":
             if not self.backend_command or "{{port}}" not in self.backend_command:
                 raise ValueError("backend custom needs backend_command containing {{port}}")

@@ -19,7 +19,8 @@ class BodyLimitMiddleware:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        # The inference gateway enforces its own limit without wrapping `receive`.
+        if scope["type"] != "http" or scope["path"].startswith(("/v1/", "/v1-openai/")):
             await self.app(scope, receive, send)
             return
         for name, value in scope["headers"]:

@@ -18,7 +18,17 @@ from gpustack.engines import (
 def test_every_shipped_engine_implements_the_protocol() -> None:
     registry = default_registry()
 
-    assert set(registry) == {"llama.cpp", "vllm", "sglang", "custom"}
+    assert set(registry) == {
+        "llama.cpp",
+        "vllm",
+        "sglang",
+        "custom",
+        "onnx-embeddings",
+        "sentence-transformers",
+        "faster-whisper",
+        "piper",
+        "diffusers",
+    }
     for name, engine in registry.items():
         assert isinstance(engine, Engine)
         assert engine.name == name
