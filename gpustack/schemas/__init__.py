@@ -7,7 +7,17 @@ from gpustack.schemas.api_keys import ApiKey
 from gpustack.schemas.model_files import ModelFile
 from gpustack.schemas.model_instances import ModelInstance
 from gpustack.schemas.models import Model
+from gpustack.schemas.usage import UsageDaily, UsageRecordRow
 from gpustack.schemas.users import User
 from gpustack.schemas.workers import Worker
 
-__all__ = ["ApiKey", "Model", "ModelFile", "ModelInstance", "User", "Worker"]
+__all__ = [
+    "ApiKey",
+    "Model",
+    "ModelFile",
+    "ModelInstance",
+    "UsageDaily",
+    "UsageRecordRow",
+    "User",
+    "Worker",
+]

@@ -188,6 +188,8 @@ class Model(TimestampColumns, table=True):
     state: str = ModelState.PENDING.value
     state_message: str = ""
     ready_replicas: int = 0
+    # What analysis read from the files: capabilities, context_length, format, size.
+    meta: dict[str, Any] | None = SQLField(default=None, sa_column=Column(JSON))
 
     def spec(self) -> ModelSpec:
         return ModelSpec.model_validate({f: getattr(self, f) for f in _SPEC_FIELDS})
@@ -204,3 +206,4 @@ class ModelPublic(ModelSpec, TimestampFields):
     state: ModelState
     state_message: str
     ready_replicas: int
+    meta: dict[str, Any] | None = None

@@ -66,6 +66,8 @@ async def build_routes(ctx: ServerContext) -> list[ModelRoute]:
             categories=tuple(model.categories),
             backend=model.backend or "",
             endpoints=tuple(by_model.get(model.id, ())),
+            capabilities=tuple((model.meta or {}).get("capabilities") or ()),
+            context_length=(model.meta or {}).get("context_length"),
             created_at=int(model.created_at.timestamp()),
         )
         for model in models

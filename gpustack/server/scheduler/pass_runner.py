@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from pydantic import ValidationError
 
 from gpustack.engines.registry import EngineRegistry, default_registry
 from gpustack.schemas.common import utcnow
 from gpustack.schemas.model_instances import InstanceState, ModelInstance, ModelInstancePublic
-from gpustack.schemas.models import Model
+from gpustack.schemas.models import Model, ModelPublic
 from gpustack.schemas.models import ModelSpec as DeploymentSpec
 from gpustack.server.context import ServerContext
 from gpustack.server.events import EventType
@@ -28,6 +29,17 @@ KIND = "model-instances"
 
 # What analysis gave for one source key in this pass: a profile or why there is none.
 _Outcome = ModelAnalysis | str
+
+
+def model_meta(analysis: ModelAnalysis) -> dict[str, Any]:
+    profile = analysis.profile
+    return {
+        "format": str(profile.format),
+        "architecture": profile.architecture,
+        "weights_bytes": profile.weights_bytes,
+        "context_length": profile.context_length or None,
+        "capabilities": list(profile.capabilities),
+    }
 
 
 def shared_analyzer(ctx: ServerContext) -> ModelAnalyzer:
@@ -99,10 +111,31 @@ class SchedulingPass:
         async with self._ctx.sessions() as session:
             rows = await load_cluster(session)
             changed = self._place(rows, outcomes)
-            if changed:
-                session.add_all(changed)
+            described = self._describe_models(rows, outcomes)
+            if changed or described:
+                session.add_all([*changed, *described])
                 await session.commit()
         self._publish(changed)
+        for model in described:
+            assert model.id is not None
+            public = ModelPublic.model_validate(model.model_dump())
+            self._ctx.publish("models", EventType.UPDATED, model.id, public)
+
+    def _describe_models(self, rows: ClusterRows, outcomes: dict[str, _Outcome]) -> list[Model]:
+        """Store what analysis found (the gateway reads capabilities and context length)."""
+        described = []
+        for model in rows.models.values():
+            spec = _spec(model)
+            outcome = spec and (self.analyzer.cached(spec) or outcomes.get(spec.source_key()))
+            if not isinstance(outcome, ModelAnalysis):
+                continue
+            meta = model_meta(outcome)
+            categories = model.categories or [str(c) for c in outcome.profile.categories]
+            if meta != model.meta or categories != model.categories:
+                model.meta, model.categories = meta, categories
+                model.updated_at = utcnow()
+                described.append(model)
+        return described
 
     def _place(self, rows: ClusterRows, outcomes: dict[str, _Outcome]) -> list[ModelInstance]:
         cluster = rows.snapshot()
