@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import platform
 import re
 import signal
 import socket
@@ -30,11 +31,12 @@ def run_worker(config: Config) -> int:
     if not token:
         print("a worker needs --token: the token the server printed at start", file=sys.stderr)
         return 2
+    name = config.worker_name or default_worker_name()
     identity = WorkerIdentity(
-        name=config.worker_name or default_worker_name(),
+        name=name,
         ip=config.worker_ip or address_towards(config.server_url),
         port=config.worker_port,
-        labels=dict(config.worker_labels),
+        labels=default_labels(name) | dict(config.worker_labels),
     )
     try:
         asyncio.run(_run_until_signalled(WorkerAgent(config, identity, token)))
@@ -42,6 +44,15 @@ def run_worker(config: Config) -> int:
         print(f"the server refused this worker: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def default_labels(worker_name: str) -> dict[str, str]:
+    """Labels every worker has, so selectors can target an OS, an architecture or a machine."""
+    return {
+        "os": platform.system().lower(),
+        "arch": platform.machine().lower(),
+        "worker-name": worker_name,
+    }
 
 
 async def _run_until_signalled(agent: WorkerAgent) -> None:

@@ -64,3 +64,11 @@ async def test_sigterm_stops_a_worker_still_waiting_for_its_server(tmp_path: Pat
             pass
         proc.send_signal(signal.SIGTERM)
         assert await proc.wait() == 0
+
+
+def test_every_worker_carries_os_arch_and_name_labels() -> None:
+    from gpustack.worker.main import default_labels
+
+    labels = default_labels("gpu-box-1")
+    assert labels["os"] == "linux" and labels["worker-name"] == "gpu-box-1"
+    assert labels["arch"] in ("x86_64", "aarch64", "amd64", "arm64")
