@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Response
 from starlette.types import Receive, Scope, Send
 
+from gpustack.server.cluster_metrics import render_cluster_state
 from gpustack.server.context import ServerContext
 from gpustack.server.gateway import GatewayApp, GatewaySettings
 from gpustack.server.gateway.usage_store import DatabaseUsageSink
@@ -41,4 +42,5 @@ def mount_gateway(app: FastAPI) -> None:
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         gateway: GatewayApp = app.state.gateway
-        return Response(gateway.metrics.render(), media_type=gateway.metrics.content_type)
+        body = gateway.metrics.render() + await render_cluster_state(app.state.ctx)
+        return Response(body, media_type=gateway.metrics.content_type)
