@@ -6,17 +6,36 @@ import { useAuth } from './hooks/auth';
 import { useI18n } from './i18n';
 
 // One chunk per page: the first paint loads only the shell and the page being opened.
-const LoginPage = lazy(() => import('./pages/LoginPage'));
-const ChangePasswordPage = lazy(() => import('./pages/ChangePasswordPage'));
-const DashboardPage = lazy(() => import('./pages/DashboardPage'));
-const DeploymentsPage = lazy(() => import('./pages/deployments/DeploymentsPage'));
-const WorkersPage = lazy(() => import('./pages/WorkersPage'));
-const GpusPage = lazy(() => import('./pages/GpusPage'));
-const ModelFilesPage = lazy(() => import('./pages/ModelFilesPage'));
-const PlaygroundPage = lazy(() => import('./pages/playground/PlaygroundPage'));
-const ApiKeysPage = lazy(() => import('./pages/ApiKeysPage'));
-const UsersPage = lazy(() => import('./pages/UsersPage'));
-const UsagePage = lazy(() => import('./pages/UsagePage'));
+const loaders = {
+  login: () => import('./pages/LoginPage'),
+  'change-password': () => import('./pages/ChangePasswordPage'),
+  '': () => import('./pages/DashboardPage'),
+  deployments: () => import('./pages/deployments/DeploymentsPage'),
+  workers: () => import('./pages/WorkersPage'),
+  gpus: () => import('./pages/GpusPage'),
+  'model-files': () => import('./pages/ModelFilesPage'),
+  playground: () => import('./pages/playground/PlaygroundPage'),
+  'api-keys': () => import('./pages/ApiKeysPage'),
+  users: () => import('./pages/UsersPage'),
+  usage: () => import('./pages/UsagePage'),
+};
+type PageKey = keyof typeof loaders;
+
+// Fetch the opened page's chunk while the session check is still in flight.
+const firstSegment = window.location.pathname.split('/')[1] ?? '';
+if (firstSegment in loaders) void loaders[firstSegment as PageKey]();
+
+const LoginPage = lazy(loaders.login);
+const ChangePasswordPage = lazy(loaders['change-password']);
+const DashboardPage = lazy(loaders['']);
+const DeploymentsPage = lazy(loaders.deployments);
+const WorkersPage = lazy(loaders.workers);
+const GpusPage = lazy(loaders.gpus);
+const ModelFilesPage = lazy(loaders['model-files']);
+const PlaygroundPage = lazy(loaders.playground);
+const ApiKeysPage = lazy(loaders['api-keys']);
+const UsersPage = lazy(loaders.users);
+const UsagePage = lazy(loaders.usage);
 
 const spinner = (
   <div style={{ padding: 48, textAlign: 'center' }}>
