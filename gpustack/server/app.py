@@ -36,6 +36,7 @@ from gpustack.server.controllers.manager import ControllerManager
 from gpustack.server.controllers.route_sync import RouteSync
 from gpustack.server.errors import install_error_handlers
 from gpustack.server.events import EventBus
+from gpustack.server.heartbeats import HeartbeatRecorder
 from gpustack.server.inference import build_gateway, mount_gateway
 from gpustack.server.scheduler.pass_runner import SchedulingPass
 from gpustack.server.security.authenticator import Authenticator
@@ -80,6 +81,9 @@ def create_app(config: Config) -> FastAPI:
         bridge = PostgresEventBridge(ctx.bus, config.resolved_database_url) if clustered else None
         if bridge is not None:
             await bridge.start()
+        heartbeats = HeartbeatRecorder(ctx)
+        heartbeats.start()
+        app.state.heartbeats = heartbeats
         routes = RouteSync(ctx)
         await routes.start()
         gateway = build_gateway(ctx)
@@ -102,6 +106,7 @@ def create_app(config: Config) -> FastAPI:
             await controllers.stop()
             await gateway.shutdown()
             await routes.stop()
+            await heartbeats.stop()
             if bridge is not None:
                 await bridge.stop()
             await ctx.engine.dispose()

@@ -28,6 +28,7 @@ from gpustack.server.dependencies import (
 )
 from gpustack.server.errors import ApiError, not_found
 from gpustack.server.events import EventType
+from gpustack.server.heartbeats import HeartbeatRecorder
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 from gpustack.server.security.authenticator import WORKER_TOKEN_PREFIX
 from gpustack.server.security.key_material import digest, new_salt
@@ -89,17 +90,11 @@ async def register(
 
 
 @router.post("/{worker_id}/heartbeat", status_code=204)
-async def heartbeat(worker_id: int, principal: WorkerPrincipal, ctx: Ctx, session: Session) -> None:
-    worker = await _own_worker(session, worker_id, principal.worker_id)
-    worker.heartbeat_time = utcnow()
-    if worker.state in (WorkerState.NOT_READY, WorkerState.UNREACHABLE):
-        worker.state, worker.state_message = WorkerState.READY.value, ""
-        session.add(worker)
-        await session.commit()
-        ctx.publish(KIND, EventType.UPDATED, worker_id, public(worker))
-        return
-    session.add(worker)
-    await session.commit()
+async def heartbeat(worker_id: int, principal: WorkerPrincipal, request: Request) -> None:
+    if worker_id != principal.worker_id:
+        raise ApiError(403, "a worker may only report for itself")
+    recorder: HeartbeatRecorder = request.app.state.heartbeats
+    recorder.record(worker_id)
 
 
 @router.put("/{worker_id}/status", status_code=204)

@@ -13,6 +13,7 @@ from gpustack.schemas.models import Model
 from gpustack.server.context import ServerContext
 from gpustack.server.controllers.model_status import refresh_model_status
 from gpustack.server.controllers.replicas import reconcile_replicas
+from gpustack.server.controllers.worker_changes import WorkerStateChanges
 from gpustack.server.controllers.worker_health import check_worker_health
 from gpustack.server.events import Event, EventType
 
@@ -35,6 +36,7 @@ class ControllerManager:
         self._schedule_wanted = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._listening = False
+        self._worker_changes = WorkerStateChanges()
 
     def start(self) -> None:
         if not self._listening:
@@ -64,7 +66,7 @@ class ControllerManager:
             if isinstance(model_id, int):
                 self._mark(model_id)
             self._schedule_wanted.set()
-        elif event.kind == "workers":
+        elif event.kind == "workers" and self._worker_changes.changed(event):
             self._schedule_wanted.set()
 
     def _mark(self, model_id: int) -> None:

@@ -17,6 +17,7 @@ from gpustack.schemas.model_instances import InstanceState, ModelInstance
 from gpustack.schemas.models import Model
 from gpustack.schemas.workers import Worker
 from gpustack.server.context import ServerContext
+from gpustack.server.controllers.worker_changes import WorkerStateChanges
 from gpustack.server.events import Event
 from gpustack.server.gateway.routes import Endpoint, ModelRoute
 
@@ -83,6 +84,7 @@ class RouteSync:
         self._debounce = debounce_seconds
         self._wanted = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._worker_changes = WorkerStateChanges()
 
     async def start(self) -> None:
         self._ctx.routes.replace_all(await build_routes(self._ctx))
@@ -96,6 +98,8 @@ class RouteSync:
                 await self._task
 
     def _on_event(self, event: Event) -> None:
+        if event.kind == "workers" and not self._worker_changes.changed(event):
+            return
         if event.kind in _WATCHED:
             self._wanted.set()
 

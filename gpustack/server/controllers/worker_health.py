@@ -21,12 +21,14 @@ async def check_worker_health(ctx: ServerContext, now: datetime | None = None) -
     not_ready_after = timedelta(seconds=ctx.config.worker_not_ready_after)
     reschedule_after = not_ready_after + timedelta(seconds=ctx.config.reschedule_unreachable_after)
     async with ctx.sessions() as session:
-        workers = (await session.exec(select(Worker))).all()
-        silent = {
-            w.id: w
-            for w in workers
-            if w.heartbeat_time is None or now - w.heartbeat_time > not_ready_after
-        }
+        # Runs every second: the cheap query first, whole rows (with status JSON) only for
+        # the silent workers.
+        beats = (await session.exec(select(Worker.id, Worker.heartbeat_time))).all()
+        silent_ids = [i for i, beat in beats if beat is None or now - beat > not_ready_after]
+        if not silent_ids:
+            return
+        rows = (await session.exec(select(Worker).where(col(Worker.id).in_(silent_ids)))).all()
+        silent = {w.id: w for w in rows}
         changed_workers = []
         for worker in silent.values():
             if worker.state in _LIVE_STATES:
