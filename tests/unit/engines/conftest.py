@@ -10,7 +10,6 @@ import pytest
 from tests.fixtures.launcher_process import LauncherProcess, start_launcher_process
 
 
-
 @pytest.fixture
 def start_launcher(tmp_path: Path) -> Iterator[Callable[..., LauncherProcess]]:
     """Start launchers with the given flags; they are killed at teardown."""

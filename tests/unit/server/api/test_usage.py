@@ -17,7 +17,8 @@ def _record(
     user_id: int, model: str, prompt: int, completion: int, status: int = 200
 ) -> UsageRecord:
     return UsageRecord(
-        timestamp=time.time(), user_id=user_id, api_key_id=None, model_id=len(model), model_name=model,
+        timestamp=time.time(), user_id=user_id, api_key_id=None, model_id=len(model),
+        model_name=model,
         operation="chat.completions", instance_id=1, status_code=status, stream=False,
         prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion,
         duration_ms=12.0, ttft_ms=None,
