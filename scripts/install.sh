@@ -12,6 +12,8 @@ command -v npm >/dev/null || apt_packages+=(nodejs npm)
 python3 -c "import ensurepip, venv" 2>/dev/null || apt_packages+=(python3-venv)
 if $with_tests; then
   command -v chromium >/dev/null || apt_packages+=(chromium)
+  # CJK glyphs for the 简体中文 screenshots of the browser tests.
+  [[ -d /usr/share/fonts/truetype/wqy ]] || apt_packages+=(fonts-wqy-zenhei)
   command -v espeak-ng >/dev/null || apt_packages+=(espeak-ng)
 fi
 if ((${#apt_packages[@]})); then

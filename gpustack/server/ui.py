@@ -8,6 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
+from gpustack.server.errors import error_response
+
 UI_DIST = Path(__file__).resolve().parent.parent / "ui_dist"
 _API_PREFIXES = ("/v1", "/v1-openai", "/v2", "/auth", "/metrics", "/docs", "/openapi.json")
 
@@ -25,7 +27,7 @@ def mount_ui(app: FastAPI, dist: Path = UI_DIST) -> None:
     @app.get("/{path:path}", include_in_schema=False)
     async def spa(path: str, request: Request) -> Response:
         if request.url.path.startswith(_API_PREFIXES):
-            return Response(status_code=404)
+            return error_response(404, f"no such API path: {request.method} {request.url.path}")
         candidate = dist / path
         # Files only from inside dist: `..` in a deep link must not escape it.
         if path and ".." not in candidate.parts and candidate.is_file():

@@ -45,11 +45,16 @@ def list_repository(kind: SourceKind, repo_id: str) -> RepoListing:
 
 def _list_huggingface(repo_id: str) -> RepoListing:
     from huggingface_hub import HfApi
+    from huggingface_hub.errors import RepositoryNotFoundError
 
+    endpoint = os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
     try:
-        info = HfApi(endpoint=os.environ.get("HF_ENDPOINT")).model_info(
-            repo_id, files_metadata=True
-        )
+        info = HfApi(endpoint=endpoint).model_info(repo_id, files_metadata=True)
+    except RepositoryNotFoundError as exc:
+        raise RepoListingError(
+            f"repository {repo_id} not found on {endpoint} (check the name, or HF_TOKEN for a "
+            "private or gated repository)"
+        ) from exc
     except Exception as exc:  # the hub client raises many unrelated types
         raise RepoListingError(f"Hugging Face cannot list {repo_id}: {exc}") from exc
     files = tuple(RepoFile(s.rfilename, s.size) for s in info.siblings or ())

@@ -76,3 +76,9 @@ async def test_watch_stream_delivers_changes_as_sse(
     await asyncio.wait_for(task, 5)
     event = json.loads(received[0]["data"])
     assert event["type"] == "CREATED" and event["data"]["username"] == "watched"
+
+
+async def test_unknown_api_path_is_404_in_error_shape(admin: httpx.AsyncClient) -> None:
+    resp = await admin.get("/v2/no-such-thing")
+    assert resp.status_code == 404
+    assert resp.json()["code"] == 404 and "/v2/no-such-thing" in resp.json()["message"]
