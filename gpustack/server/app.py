@@ -38,6 +38,7 @@ from gpustack.server.errors import install_error_handlers
 from gpustack.server.events import EventBus
 from gpustack.server.heartbeats import HeartbeatRecorder
 from gpustack.server.inference import build_gateway, mount_gateway
+from gpustack.server.load_history import LoadHistory
 from gpustack.server.scheduler.pass_runner import SchedulingPass
 from gpustack.server.security.authenticator import Authenticator
 from gpustack.server.security.passwords import PasswordHashing
@@ -84,6 +85,9 @@ def create_app(config: Config) -> FastAPI:
         heartbeats = HeartbeatRecorder(ctx)
         heartbeats.start()
         app.state.heartbeats = heartbeats
+        load_history = LoadHistory(ctx)
+        load_history.start()
+        app.state.load_history = load_history
         routes = RouteSync(ctx)
         await routes.start()
         gateway = build_gateway(ctx)
@@ -107,6 +111,7 @@ def create_app(config: Config) -> FastAPI:
             await gateway.shutdown()
             await routes.stop()
             await heartbeats.stop()
+            await load_history.stop()
             if bridge is not None:
                 await bridge.stop()
             await ctx.engine.dispose()

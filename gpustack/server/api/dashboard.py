@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
@@ -18,7 +18,7 @@ from gpustack.schemas.usage import UsageDaily
 from gpustack.schemas.users import User
 from gpustack.schemas.workers import Worker
 from gpustack.server.api.usage import GroupBy, usage_rows
-from gpustack.server.dependencies import Ctx, Session, UserPrincipal
+from gpustack.server.dependencies import Session, UserPrincipal
 
 router = APIRouter(prefix="/v2/dashboard", tags=["dashboard"])
 HISTORY_DAYS = 30
@@ -55,7 +55,7 @@ def cluster_load(workers: list[Worker]) -> dict[str, float]:
 
 
 @router.get("")
-async def dashboard(principal: UserPrincipal, ctx: Ctx, session: Session) -> dict[str, Any]:
+async def dashboard(principal: UserPrincipal, request: Request, session: Session) -> dict[str, Any]:
     workers = list((await session.exec(select(Worker))).all())
     models = list((await session.exec(select(Model).order_by(Model.name))).all())
     instance_count = (await session.exec(select(func.count()).select_from(ModelInstance))).one()
@@ -69,7 +69,10 @@ async def dashboard(principal: UserPrincipal, ctx: Ctx, session: Session) -> dic
             "models": len(models),
             "model_instances": instance_count,
         },
-        "system_load": {"current": cluster_load(workers)},
+        "system_load": {
+            "current": cluster_load(workers),
+            "history": request.app.state.load_history.samples(),
+        },
         "model_usage": {
             "history": await _daily_totals(session, principal.is_admin, principal.user_id, start),
             "top_users": await _top_users(session, start) if principal.is_admin else [],

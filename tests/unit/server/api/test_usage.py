@@ -54,6 +54,7 @@ async def test_usage_grouped_and_scoped_to_the_caller(
     assert sum(int(r["prompt_tokens"]) for r in rows) == 8
 
     board = (await admin.get("/v2/dashboard")).json()
+    assert board["system_load"]["history"][0].keys() >= {"timestamp", "cpu", "ram", "gpu", "vram"}
     assert board["resource_counts"]["models"] == 0
     assert board["model_usage"]["history"][0]["prompt_tokens"] == 18
     assert board["model_usage"]["top_users"][0]["username"] == "admin"
