@@ -36,6 +36,13 @@ def _start_parser(sub: Any) -> None:
     add("--disable-worker", action="store_true", default=argparse.SUPPRESS)
     add("--server-url", help="run only a worker that joins this server")
     add("--token", help="cluster token for --server-url (printed by the server)")
+    add(
+        "--insecure-skip-tls-verify",
+        dest="server_tls_verify",
+        action="store_false",
+        default=argparse.SUPPRESS,
+        help="worker: accept the server's TLS certificate without verifying it",
+    )
     add("--worker-port", type=int, help="worker API port (default 10150)")
     add("--worker-name", help="worker name (default: host name)")
     add("--worker-ip", help="address the server uses to reach this worker")

@@ -38,6 +38,9 @@ class Config(BaseSettings):
     disable_worker: bool = False
     server_url: str | None = None
     token: str | None = None
+    # Off only for a worker talking to a server whose certificate it cannot verify (the
+    # embedded worker reaches its own server on loopback, where the name never matches).
+    server_tls_verify: bool = True
     worker_port: int = Field(default=10150, ge=1, le=65535)
     worker_name: str | None = None
     worker_ip: str | None = None

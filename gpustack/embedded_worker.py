@@ -29,6 +29,9 @@ def embedded_worker_args(config: Config, token: str) -> list[str]:
         args += ["--cache-dir", str(config.cache_dir)]
     if config.debug:
         args.append("--debug")
+    if config.ssl_certfile:
+        # Loopback to our own server: the certificate names the public host, not 127.0.0.1.
+        args.append("--insecure-skip-tls-verify")
     return args
 
 

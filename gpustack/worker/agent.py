@@ -76,7 +76,9 @@ class WorkerAgent:
         self.supervisor_settings = supervisor_settings
         self.registry = registry or default_registry()
         self.register_retry_max_s = register_retry_max_s
-        self.client = HttpServerClient(config.server_url, cluster_token)
+        self.client = HttpServerClient(
+            config.server_url, cluster_token, verify_tls=config.server_tls_verify
+        )
         self.client.on_unauthorized = self._register_again
         self.registered = asyncio.Event()
         self._status: WorkerStatus | None = None

@@ -118,8 +118,10 @@ class HttpServerClient:
         *,
         timeout_s: float = 30.0,
         session: aiohttp.ClientSession | None = None,
+        verify_tls: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._verify_tls = verify_tls
         self.cluster_token = cluster_token
         self.on_unauthorized: Callable[[], Awaitable[None]] | None = None
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
@@ -135,7 +137,9 @@ class HttpServerClient:
     def _http(self) -> aiohttp.ClientSession:
         # Created on first use, on the loop that uses it.
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
+            # ssl=True verifies certificates as usual; False accepts any certificate.
+            connector = aiohttp.TCPConnector(ssl=self._verify_tls)
+            self._session = aiohttp.ClientSession(connector=connector)
         return self._session
 
     @property

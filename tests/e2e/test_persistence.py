@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -49,3 +50,18 @@ def _kill_and_restart(tmp_path: Path, database_url: str) -> None:
         assert {u["username"] for u in users} == {"admin", "bob"}
         models = httpx.get(f"{running.url}/v2/models", headers=headers, timeout=10).json()["items"]
         assert [m["name"] for m in models] == ["m1"]
+
+
+def test_https_server_with_its_embedded_worker(tmp_path: Path) -> None:
+    """`--ssl-certfile/--ssl-keyfile`: the API answers over TLS and the local worker joins."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(cert), "-days", "1", "-subj", "/CN=gpustack.example"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    with cluster(tmp_path) as running:
+        running.start_server("--ssl-keyfile", str(key), "--ssl-certfile", str(cert), tls=True)
+        client = running.client()
+        running.wait_worker_ready(client, ["local"])
+        assert running.url.startswith("https://")

@@ -112,9 +112,11 @@ class Cluster:
     workers: list[GpustackProcess] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
 
-    def start_server(self, *extra: str, with_worker: bool = True) -> GpustackProcess:
+    def start_server(
+        self, *extra: str, with_worker: bool = True, tls: bool = False
+    ) -> GpustackProcess:
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         args = [
             "--host", "127.0.0.1",
             "--port", str(self.port),
@@ -151,12 +153,13 @@ class Cluster:
 
     def _healthy(self) -> bool:
         try:
-            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+            return httpx.get(f"{self.url}/healthz", timeout=1, verify=False).status_code == 200
         except httpx.HTTPError:
             return False
 
     def client(self) -> httpx.Client:
-        client = httpx.Client(base_url=self.url, timeout=30)
+        # Self-signed certificates in TLS tests: the client is ours, on loopback.
+        client = httpx.Client(base_url=self.url, timeout=30, verify=False)
         resp = client.post("/auth/login", data={"username": "admin", "password": ADMIN_PASSWORD})
         assert resp.status_code == 200, resp.text
         return client
