@@ -7,7 +7,6 @@ import base64
 import io
 import json
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -164,7 +163,3 @@ def openai_error(resp: httpx.Response, status: int) -> dict[str, Any]:
     assert set(error) == {"message", "type", "param", "code"}, error
     assert isinstance(error["message"], str) and error["message"]
     return dict(error)
-
-
-def elapsed(start: float) -> float:
-    return time.monotonic() - start
