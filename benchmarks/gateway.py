@@ -1,310 +1,252 @@
-"""Gateway benchmark: a stand-in engine measured directly, through a bare forwarder, and
-through GatewayApp.
+"""Gateway benchmark: what our gateway adds in front of an engine, against a bare forwarder
+and LiteLLM's proxy, on the same upstream, in one run.
 
-Run: `python benchmarks/gateway.py [--seconds 3]`. The stand-in engine, the bare forwarder
-(raw ASGI + aiohttp, nothing else) and the gateway (fake key store, one route) each run in their
-own process under uvicorn; this process generates load with aiohttp. Prints p50/p99 latency at
-concurrency 1 (and what each layer adds over the engine), requests/s at concurrency 64 and SSE
-streams/s (64 chunks each), with the gateway's ratio to the bare forwarder.
+Run: `python benchmarks/gateway.py [--seconds 3] [--no-litellm]`.
+
+A real `gpustack start` server (with its embedded worker) deploys the stand-in upstream
+(benchmarks/standin_upstream.py) as a `custom` backend, so requests take the real path: API key
+auth, the key's limits (set far above the load, so they are counted but never reached), the
+route table, the balancer, usage records written to the database and Prometheus metrics. The
+same upstream is measured:
+  (a) directly, (b) through benchmarks/bare_forwarder.py, (c) through the gateway, and
+  (d) through LiteLLM's proxy, from a separate virtualenv (`litellm[proxy]` is installed into
+      it on first use; a failed install is reported and (d) skipped).
+Where the OS allows (Linux, two cores or more), the proxy under test (server, forwarder,
+LiteLLM) runs pinned to one core, and this load generator, the upstream and the embedded
+worker to the others. Targets are measured in alternating rounds so that noise on the machine
+hits all alike. Prints a Markdown table and the ratios against the targets.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import socket
-import statistics
+import os
+import platform
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import aiohttp
+import httpx
+import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-KEY = "gpustack_bench"
-CHAT = {"model": "bench", "messages": [{"role": "user", "content": "ping"}], "max_tokens": 5}
-STREAM_CHUNKS = 64
-ROUNDS = 10
+from benchmarks.gateway_load import FEW_ROUNDS, Figures, Target, measure  # noqa: E402
+from benchmarks.litellm_proxy import DEFAULT_VENV, litellm_proxy  # noqa: E402
+from tests.fixtures.models import write_tiny_llama_gguf  # noqa: E402
+from tests.support.processes import Cluster, cluster, free_port, wait_until  # noqa: E402
 
-# -- the three servers ---------------------------------------------------------------------------
-
-
-def stand_in_engine() -> Any:
-    from aiohttp import web
-
-    usage = {"prompt_tokens": 7, "completion_tokens": 5, "total_tokens": 12}
-    answer = json.dumps(
-        {
-            "id": "c",
-            "object": "chat.completion",
-            "model": "bench",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": "pong"},
-                    "finish_reason": "length",
-                }
-            ],
-            "usage": usage,
-        }
-    ).encode()
-    chunk = (
-        b'data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,'
-        b'"delta":{"content":"tok "},"finish_reason":null}]}\n\n'
-    )
-    tail = (
-        b'data: {"id":"c","object":"chat.completion.chunk","choices":[],"usage":'
-        + json.dumps(usage).encode()
-        + b"}\n\ndata: [DONE]\n\n"
-    )
-
-    async def chat(request: web.Request) -> web.StreamResponse:
-        doc = await request.json()
-        if not doc.get("stream"):
-            return web.Response(body=answer, content_type="application/json")
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await response.prepare(request)
-        for _ in range(STREAM_CHUNKS):
-            await response.write(chunk)
-        await response.write(tail)
-        return response
-
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", chat)
-    return app
+STANDIN = Path(__file__).with_name("standin_upstream.py")
+FORWARDER = Path(__file__).with_name("bare_forwarder.py")
+MODEL = "bench"
+FORWARDER_KEY = "bench-forwarder-key"
+LIMIT = 10**12  # limits on, never reached
 
 
-class BareForwarder:
-    """The reference: raw ASGI, aiohttp client, relays status and body chunk by chunk."""
+@dataclass
+class Cores:
+    """The proxy core and the rest; empty when the OS cannot pin."""
 
-    def __init__(self, upstream: str) -> None:
-        self.upstream = upstream
-        self.session: aiohttp.ClientSession | None = None
+    proxy: set[int] = field(default_factory=set)
+    rest: set[int] = field(default_factory=set)
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0)
-                    self.session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
-                    await send({"type": "lifespan.startup.complete"})
-                else:
-                    assert self.session is not None
-                    await self.session.close()
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        assert self.session is not None
-        headers = {"Content-Type": "application/json"}
-        async with self.session.post(
-            self.upstream + scope["path"], data=body, headers=headers
-        ) as r:
-            content_type = r.headers.get("Content-Type", "application/json").encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": r.status,
-                    "headers": [(b"content-type", content_type)],
-                }
-            )
-            async for chunk in r.content.iter_any():
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+    @classmethod
+    def detect(cls) -> Cores:
+        if not hasattr(os, "sched_setaffinity"):
+            return cls()
+        available = sorted(os.sched_getaffinity(0))
+        if len(available) < 2:
+            return cls()
+        return cls({available[0]}, set(available[1:]))
+
+    def describe(self) -> str:
+        if not self.proxy:
+            return "not pinned (--no-pin, or not Linux with two cores or more)"
+        return f"proxy on core {sorted(self.proxy)}, load + upstream on {sorted(self.rest)}"
+
+    def pin(self, pid: int, proxy: bool) -> None:
+        """Pin every thread of a process (threads started later inherit it)."""
+        if not self.proxy:
+            return
+        cpus = self.proxy if proxy else self.rest
+        for tid in psutil.Process(pid).threads():
+            try:
+                os.sched_setaffinity(tid.id, cpus)
+            except ProcessLookupError:
+                pass
 
 
-def gateway_app(upstream: str) -> Any:
-    from gpustack.server.gateway import (
-        Endpoint,
-        GatewayApp,
-        GatewaySettings,
-        ModelRoute,
-        RouteTable,
-        UsageRecord,
-    )
-    from gpustack.server.security.principal import Principal
+def deploy_standin(running: Cluster, admin: httpx.Client, folder: Path) -> int:
+    """The stand-in as a `custom` deployment; returns its engine's port once it runs.
 
-    principal = Principal(user_id=1, username="bench", is_admin=True, api_key_id=1)
+    The deployment's source must be a model file the server can read, though the stand-in
+    ignores it: a tiny random GGUF written on the spot.
+    """
+    model_file = write_tiny_llama_gguf(folder / "standin.gguf")
+    command = f"{sys.executable} {STANDIN} {{{{port}}}}"
+    body = {
+        "name": MODEL,
+        "source": "local_path",
+        "local_path": str(model_file),
+        "backend": "custom",
+        "backend_command": command,
+        "health_path": "/health",
+        "categories": ["llm"],
+    }
+    resp = admin.post("/v2/models", json=body)
+    assert resp.status_code == 201, resp.text
+    model_id = resp.json()["id"]
 
-    class Keys:
-        async def authenticate(self, headers: Mapping[str, str]) -> Principal | None:
-            return principal if headers.get("authorization") == f"Bearer {KEY}" else None
+    def running_port() -> int:
+        items = admin.get(f"/v2/models/{model_id}/instances").json()["items"]
+        live = [i for i in items if i["state"] == "running"]
+        return int(live[0]["port"]) if live else 0
 
-    class NullSink:
-        async def write(self, records: Sequence[UsageRecord]) -> None:
-            return None
-
-    route = ModelRoute(1, "bench", ("llm",), "llama.cpp", (Endpoint(1, upstream),))
-    return GatewayApp(GatewaySettings(), Keys(), RouteTable([route]), NullSink())
-
-
-def serve(kind: str, port: int, upstream: str) -> None:
-    if kind == "engine":
-        from aiohttp import web
-
-        web.run_app(stand_in_engine(), host="127.0.0.1", port=port, access_log=None, print=None)
-        return
-    import uvicorn
-
-    app = BareForwarder(upstream) if kind == "bare" else gateway_app(upstream)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-
-
-# -- load ----------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def wait_ready(session: aiohttp.ClientSession, url: str) -> None:
-    for _ in range(200):
-        try:
-            async with session.post(url, json=CHAT, headers=auth()) as r:
-                if r.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.05)
-    raise RuntimeError(f"{url} did not come up")
-
-
-def auth() -> dict[str, str]:
-    return {"Authorization": f"Bearer {KEY}"}
-
-
-async def one_request(session: aiohttp.ClientSession, url: str, stream: bool) -> None:
-    body = {**CHAT, "stream": True} if stream else CHAT
-    async with session.post(url, json=body, headers=auth()) as r:
-        data = await r.read()
-        if r.status != 200 or (stream and not data.endswith(b"data: [DONE]\n\n")):
-            raise RuntimeError(f"bad answer {r.status}: {data[:200]!r}")
-
-
-async def latencies(session: aiohttp.ClientSession, url: str, n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        t = time.perf_counter()
-        await one_request(session, url, False)
-        out.append(time.perf_counter() - t)
-    return out
-
-
-async def throughput(
-    session: aiohttp.ClientSession, url: str, concurrency: int, seconds: float, stream: bool
-) -> float:
-    done = 0
-    deadline = time.perf_counter() + seconds
-
-    async def worker() -> None:
-        nonlocal done
-        while time.perf_counter() < deadline:
-            await one_request(session, url, stream)
-            done += 1
-
-    start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return done / (time.perf_counter() - start)
-
-
-def pct(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q) - 1] * 1000
-
-
-def cpu_seconds(pid: int) -> float:
-    import psutil
-
-    times = psutil.Process(pid).cpu_times()
-    return float(times.user + times.system)
-
-
-async def measure(urls: dict[str, str], pids: dict[str, int], seconds: float) -> None:
-    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        for url in urls.values():
-            await wait_ready(session, url)
-        # Rounds alternate between targets so that load from elsewhere on the machine hits
-        # all of them alike.
-        lat: dict[str, list[float]] = {name: [] for name in urls}
-        for url in urls.values():
-            await latencies(session, url, 100)  # warm-up
-        for _ in range(50):
-            for name, url in urls.items():
-                lat[name] += await latencies(session, url, 20)
-        print("latency at c=1 (ms)        p50     p99   added p50 over engine")
-        base = pct(lat["engine"], 50)
-        for name, values in lat.items():
-            p50, p99 = pct(values, 50), pct(values, 99)
-            print(f"  {name:<24} {p50:6.3f}  {p99:6.3f}   {p50 - base:+.3f}")
-        gw_added = pct(lat["gateway"], 50) - pct(lat["bare"], 50)
-        print(f"  gateway adds {gw_added:+.3f} ms p50 over the bare forwarder")
-        runs: list[tuple[str, int, bool]] = [("req/s at c=64", 64, False)]
-        runs.append((f"SSE streams/s ({STREAM_CHUNKS} chunks) c=16", 16, True))
-        for title, concurrency, stream in runs:
-            done = dict.fromkeys(urls, 0.0)
-            cpu = dict.fromkeys(urls, 0.0)
-            for url in urls.values():
-                await throughput(session, url, concurrency, 0.5, stream)  # warm-up
-            for _ in range(ROUNDS):
-                for name, url in urls.items():
-                    before = cpu_seconds(pids[name])
-                    rate = await throughput(session, url, concurrency, seconds / ROUNDS, stream)
-                    cpu[name] += cpu_seconds(pids[name]) - before
-                    done[name] += rate * seconds / ROUNDS
-            rates = {name: done[name] / seconds for name in urls}
-            cpu_ms = {name: cpu[name] * 1000 / done[name] for name in urls}
-            # On a shared or small machine req/s is noisy; CPU per request of each server
-            # process is the steadier measure of what each layer costs.
-            print(f"{title:<40} per second   CPU ms per request (that process)")
-            for name, rate in rates.items():
-                print(f"  {name:<36} {rate:8.0f}   {cpu_ms[name]:.3f}")
-            print(
-                f"  gateway / bare forwarder: {rates['gateway'] / rates['bare']:.2f} throughput, "
-                f"{cpu_ms['gateway'] / cpu_ms['bare']:.2f} CPU per request"
-            )
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--serve", nargs=3, metavar=("KIND", "PORT", "UPSTREAM"))
-    args = parser.parse_args(argv)
-    if args.serve:
-        kind, port, upstream = args.serve
-        serve(kind, int(port), upstream)
-        return
-    ports = {name: free_port() for name in ("engine", "bare", "gateway")}
-    engine = f"http://127.0.0.1:{ports['engine']}"
-    procs: list[subprocess.Popen[bytes]] = []
     try:
-        for name, port in ports.items():
-            cmd = [sys.executable, __file__, "--serve", name, str(port), engine]
-            procs.append(subprocess.Popen(cmd))
-        path = "/v1/chat/completions"
-        urls = {
-            "engine": engine + path,
-            "bare": f"http://127.0.0.1:{ports['bare']}{path}",
-            "gateway": f"http://127.0.0.1:{ports['gateway']}{path}",
-        }
-        pids = {name: proc.pid for name, proc in zip(ports, procs, strict=True)}
-        asyncio.run(measure(urls, pids, args.seconds))
+        wait_until(lambda: running_port() > 0, 120, "the stand-in running")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{running.logs()}") from None
+    return running_port()
+
+
+def create_key(admin: httpx.Client) -> str:
+    limits = {"rpm_limit": LIMIT, "tpm_limit": LIMIT, "tpd_limit": LIMIT}
+    resp = admin.post("/v2/api-keys", json={"name": "bench", "scope": "inference", **limits})
+    assert resp.status_code == 201, resp.text
+    return str(resp.json()["value"])
+
+
+def wait_routed(url: str, key: str) -> None:
+    def listed() -> bool:
+        resp = httpx.get(f"{url}/v1/models", headers={"Authorization": f"Bearer {key}"})
+        return resp.status_code == 200 and MODEL in {m["id"] for m in resp.json()["data"]}
+
+    wait_until(listed, 30, "the gateway to route the stand-in")
+
+
+@contextmanager
+def bare_forwarder(upstream: str) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    command = [sys.executable, str(FORWARDER), str(port), FORWARDER_KEY, f"{MODEL}={upstream}"]
+    proc = subprocess.Popen(command)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _listening(url), 30, "the bare forwarder")
+        yield url, proc.pid
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(10)
+        proc.terminate()
+        proc.wait(10)
+
+
+def _listening(url: str) -> bool:
+    try:
+        httpx.get(url, timeout=1)
+        return True
+    except httpx.HTTPError:
+        return False
+
+
+def report(figures: dict[str, Figures], cores: Cores, skipped: str | None) -> None:
+    cpu = platform.processor() or platform.machine()
+    print(f"\nmachine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}")
+    print(f"pinning: {cores.describe()}")
+    direct = figures["direct"]
+    print(
+        "\n| target | p50 ms | p99 ms | added p50 ms | added p99 ms | req/s c=64 "
+        "| CPU ms/req | streams/s c=64 | CPU ms/stream |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, f in figures.items():
+        added = "" if name == "direct" else f"{f.p50 - direct.p50:+.3f}"
+        added99 = "" if name == "direct" else f"{f.p99 - direct.p99:+.3f}"
+        print(
+            f"| {name} | {f.p50:.3f} | {f.p99:.3f} | {added} | {added99} | {f.rps:.0f} "
+            f"| {f.cpu_ms_req:.3f} | {f.sps:.0f} | {f.cpu_ms_stream:.3f} |"
+        )
+    if skipped:
+        print(f"\nLiteLLM skipped: {skipped}")
+    gw, bare = figures["gateway"], figures["bare forwarder"]
+    checks = [
+        ("gateway added p50 at c=1 (ms)", gw.p50 - direct.p50, "<=", 0.5),
+        ("gateway / bare forwarder, req/s", gw.rps / bare.rps, ">=", 0.8),
+        ("gateway / bare forwarder, streams/s", gw.sps / bare.sps, ">=", 0.8),
+    ]
+    if "litellm" in figures:
+        checks.append(("gateway / LiteLLM, req/s", gw.rps / figures["litellm"].rps, ">=", 3.0))
+    print("\n| figure | measured | target | met |")
+    print("|---|---|---|---|")
+    for title, value, op, goal in checks:
+        met = value <= goal if op == "<=" else value >= goal
+        print(f"| {title} | {value:.2f} | {op} {goal} | {'yes' if met else 'NO'} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="load per target and figure")
+    parser.add_argument("--no-litellm", action="store_true", help="skip LiteLLM's proxy")
+    parser.add_argument("--no-pin", action="store_true", help="leave processes on any core")
+    parser.add_argument(
+        "--litellm-venv", type=Path, default=DEFAULT_VENV, help="virtualenv with litellm[proxy]"
+    )
+    args = parser.parse_args()
+    cores = Cores() if args.no_pin else Cores.detect()
+    cores.pin(os.getpid(), proxy=False)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="gpustack-bench-") as tmp, cluster(Path(tmp)) as c:
+        server = c.start_server()
+        admin = c.client()
+        c.wait_worker_ready(admin, ["local"])
+        port = deploy_standin(c, admin, Path(tmp))
+        key = create_key(admin)
+        wait_routed(c.url, key)
+        assert server.proc is not None
+        server_pid = server.proc.pid
+        upstream = f"http://127.0.0.1:{port}"
+        engine_pid = next(
+            p.pid
+            for p in psutil.Process(server_pid).children(recursive=True)
+            if str(STANDIN) in " ".join(p.cmdline())
+        )
+        cores.pin(server_pid, proxy=True)
+        for child in psutil.Process(server_pid).children(recursive=True):
+            cores.pin(child.pid, proxy=False)
+        path = "/v1/chat/completions"
+        with bare_forwarder(upstream) as (bare_url, bare_pid):
+            cores.pin(bare_pid, proxy=True)
+            targets = [
+                Target("direct", upstream + path, {}, (engine_pid,)),
+                Target("bare forwarder", bare_url + path, _bearer(FORWARDER_KEY), (bare_pid,)),
+                Target("gateway", c.url + path, _bearer(key), (server_pid,)),
+            ]
+            print(f"set up in {time.monotonic() - started:.0f} s; measuring", flush=True)
+            figures = asyncio.run(measure(MODEL, targets, args.seconds))
+        # LiteLLM runs alone afterwards: its backlog must not load the others' core.
+        with litellm_proxy(upstream, MODEL, venv=args.litellm_venv, skip=args.no_litellm) as (
+            litellm,
+            skipped,
+        ):
+            if litellm is not None:
+                # Its server may run in a child process: pin and charge them all.
+                pids = (litellm.pid, *(p.pid for p in psutil.Process(litellm.pid).children()))
+                for pid in pids:
+                    cores.pin(pid, proxy=True)
+                target = Target("litellm", litellm.url + path, _bearer(litellm.key), pids)
+                print("measuring LiteLLM's proxy", flush=True)
+                figures |= asyncio.run(measure(MODEL, [target], args.seconds, FEW_ROUNDS))
+        admin.close()
+    report(figures, cores, skipped)
+    print(f"\none run: {time.monotonic() - started:.0f} s")
+
+
+def _bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
 
 
 if __name__ == "__main__":
