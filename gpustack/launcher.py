@@ -11,6 +11,7 @@ from gpustack.config import Config
 from gpustack.embedded_worker import start_embedded_worker, stop_embedded_worker
 from gpustack.server.app import create_app
 from gpustack.server.bootstrap import PASSWORD_FILE, read_or_create_secret
+from gpustack.server.inference import InferenceFirst
 
 
 def _announce(config: Config, token: str) -> None:
@@ -50,7 +51,7 @@ def run(config: Config) -> int:
 
 def _serve(app: FastAPI, config: Config) -> None:
     uvicorn.run(
-        app,
+        InferenceFirst(app, enabled=not config.enable_cors),
         host=config.host,
         port=config.port,
         ssl_keyfile=str(config.ssl_keyfile) if config.ssl_keyfile else None,

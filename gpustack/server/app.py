@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -102,6 +103,8 @@ def create_app(config: Config) -> FastAPI:
             election.start()
         else:
             controllers.start()
+        # Everything built so far lives as long as the process: keep it out of GC passes.
+        gc.freeze()
         try:
             yield
         finally:

@@ -34,6 +34,30 @@ class _LateBoundGateway:
         await gateway(scope, receive, send)
 
 
+class InferenceFirst:
+    """The server's outermost ASGI app: `/v1` and `/v1-openai` go straight to the gateway.
+
+    The gateway is the hot path; FastAPI's middleware stack and route matching would wrap
+    every request and every streamed chunk. Everything else (and all of it when CORS is on,
+    since the CORS middleware lives in FastAPI) goes to the FastAPI app.
+    """
+
+    def __init__(self, app: FastAPI, enabled: bool = True) -> None:
+        self._app = app
+        self._enabled = enabled
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._enabled and scope["type"] == "http":
+            path: str = scope["path"]
+            for prefix in PREFIXES:
+                if path.startswith(prefix) and path[len(prefix) : len(prefix) + 1] in ("", "/"):
+                    gateway: GatewayApp = self._app.state.gateway
+                    root = scope.get("root_path", "") + prefix
+                    await gateway({**scope, "root_path": root}, receive, send)
+                    return
+        await self._app(scope, receive, send)
+
+
 def mount_gateway(app: FastAPI) -> None:
     late = _LateBoundGateway(app)
     for prefix in PREFIXES:

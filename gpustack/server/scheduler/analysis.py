@@ -76,6 +76,12 @@ class ModelAnalyzer:
         return analysis
 
     def _analyze_blocking(self, spec: ModelSpec) -> ModelAnalysis:
+        if spec.backend == "custom":
+            # The user's command decides what the path means, and the claim is given by the
+            # user: there are no weights for us to read.
+            return ModelAnalysis(
+                ModelProfile(format=ModelFormat.UNKNOWN, categories=tuple(spec.categories))
+            )
         try:
             if spec.source is SourceKind.LOCAL_PATH:
                 assert spec.local_path is not None

@@ -106,3 +106,14 @@ async def test_local_gguf_is_profiled_from_its_header(
     assert analysis.profile.format == ModelFormat.GGUF
     assert analysis.profile.layer_count == 2
     assert analysis.profile.weights_bytes > 0
+
+
+async def test_custom_backend_needs_no_readable_model_file(tmp_path: Path) -> None:
+    script = tmp_path / "serve.py"
+    script.write_text("print('any OpenAI-compatible server')\n")
+    spec = ModelSpec(
+        name="stand-in", source="local_path", local_path=str(script), backend="custom",
+        backend_command="python {{model_path}} --port {{port}}", categories=["llm"],
+    )  # fmt: skip
+    analysis = await ModelAnalyzer().analyze(spec)
+    assert analysis.profile.categories == ("llm",) and not analysis.caveat
