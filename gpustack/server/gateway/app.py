@@ -275,6 +275,8 @@ class GatewayApp:
             headers = {"Content-Type": request.content_type, "Accept-Encoding": "identity"}
             if endpoint.headers:
                 headers.update(endpoint.headers)
+            if prepared.stream and route.backend in self.settings.close_after_stream_backends:
+                headers["Connection"] = "close"
             self.balancer.acquire(endpoint)
             try:
                 response = await self._transport.send(

@@ -126,11 +126,6 @@ class AiohttpTransport:
         if self._session is None:
             raise RuntimeError("AiohttpTransport.start() was not called")
         timeout = self._stream_timeout if stream else self._plain_timeout
-        if stream:
-            # llama.cpp's server (cpp-httplib) closes the connection after a chunked answer
-            # while still advertising keep-alive, so a pooled connection reused after a stream
-            # fails on its next request. One fresh loopback connection per stream costs little.
-            headers = {**headers, "Connection": "close"}
         try:
             resp = await self._session.post(url, data=body, headers=headers, timeout=timeout)
         except aiohttp.ClientConnectorError as exc:
