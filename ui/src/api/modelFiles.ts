@@ -19,8 +19,19 @@ export interface ModelFile {
   created_at: string;
 }
 
+/** What a pre-download needs: where the files come from and which worker keeps them. */
+export interface ModelFileCreate {
+  source: ModelSource;
+  huggingface_repo_id?: string;
+  huggingface_filename?: string;
+  model_scope_model_id?: string;
+  model_scope_file_path?: string;
+  local_path?: string;
+  worker_id: number;
+}
+
 export const modelFilesApi = {
-  ...resource<ModelFile>('/v2/model-files'),
+  ...resource<ModelFile, ModelFileCreate>('/v2/model-files'),
   retry: (id: number) => http.post<ModelFile>(`/v2/model-files/${id}/retry`),
   removeWithFiles: (id: number) => http.del(`/v2/model-files/${id}?cleanup=true`),
 };

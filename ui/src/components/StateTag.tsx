@@ -1,4 +1,6 @@
 import { Tag, Tooltip } from 'antd';
+import { useI18n, type MessageKey } from '../i18n';
+import { en } from '../i18n/en';
 
 const colors: Record<string, string> = {
   running: 'green',
@@ -18,9 +20,13 @@ const colors: Record<string, string> = {
 
 /** A coloured state with its human message as a tooltip (and inline when it is an error). */
 export function StateTag({ state, message }: { state: string; message?: string | null }) {
+  const { t } = useI18n();
+  const key = `state.${state}`;
+  // A state this UI does not know yet still shows, in the server's words.
+  const label = key in en ? t(key as MessageKey) : state.replace('_', ' ').toUpperCase();
   const tag = (
     <Tag color={colors[state] ?? 'default'} data-state={state}>
-      {state.replace('_', ' ').toUpperCase()}
+      {label}
     </Tag>
   );
   if (!message) return tag;

@@ -29,7 +29,7 @@ function Counts({ d }: { d: Dashboard }) {
   );
 }
 
-function Utilization({ d }: { d: Dashboard }) {
+function Utilization({ d, compact }: { d: Dashboard; compact: boolean }) {
   const { t } = useI18n();
   const cur = d.system_load.current;
   const gauges: [string, number][] = [
@@ -39,11 +39,11 @@ function Utilization({ d }: { d: Dashboard }) {
     ['VRAM', cur.vram],
   ];
   return (
-    <Card title={t('dashboard.utilization')}>
-      <Row gutter={16} justify="space-around">
+    <Card title={t('dashboard.utilization')} style={{ height: '100%' }}>
+      <Row gutter={[16, 8]}>
         {gauges.map(([label, v]) => (
-          <Col key={label} style={{ textAlign: 'center' }}>
-            <Progress type="dashboard" percent={formatPercent(v)} size={100} />
+          <Col key={label} span={compact ? 12 : 6} style={{ textAlign: 'center' }}>
+            <Progress type="dashboard" percent={formatPercent(v)} size={88} />
             <div>{label}</div>
           </Col>
         ))}
@@ -52,25 +52,36 @@ function Utilization({ d }: { d: Dashboard }) {
   );
 }
 
+const LOAD_SERIES = [
+  ['cpu', 'CPU', '#1668dc'],
+  ['ram', 'RAM', '#52c41a'],
+  ['gpu', 'GPU', '#fa8c16'],
+  ['vram', 'VRAM', '#eb2f96'],
+] as const;
+
+function clockTime(ts: number | string): string {
+  const date = new Date(typeof ts === 'number' ? ts * 1000 : ts);
+  return date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+/** Utilisation over time, one sample a minute; dots mark the samples while there are few. */
 function LoadHistory({ d }: { d: Dashboard }) {
   const { t } = useI18n();
-  const data = (d.system_load.history ?? []).map((p) => ({
-    ...p,
-    time: new Date(typeof p.timestamp === 'number' ? p.timestamp * 1000 : p.timestamp).toLocaleTimeString(),
-  }));
+  const history = d.system_load.history ?? [];
+  const data = history.map((p) => ({ ...p, time: clockTime(p.timestamp) }));
+  const fewPoints = data.length < 10;
   return (
-    <Card title={t('dashboard.loadHistory')}>
-      <ResponsiveContainer width="100%" height={240}>
-        <AreaChart data={data}>
-          <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="time" />
-          <YAxis domain={[0, 100]} unit="%" />
-          <Tooltip />
-          <Legend />
-          <Area dataKey="cpu" name="CPU" stroke="#1668dc" fill="#1668dc33" />
-          <Area dataKey="ram" name="RAM" stroke="#52c41a" fill="#52c41a33" />
-          <Area dataKey="gpu" name="GPU" stroke="#fa8c16" fill="#fa8c1633" />
-          <Area dataKey="vram" name="VRAM" stroke="#eb2f96" fill="#eb2f9633" />
+    <Card title={t('dashboard.loadHistory')} extra={t('dashboard.loadHistoryHint', { count: data.length })} data-testid="load-history" style={{ height: '100%' }}>
+      <ResponsiveContainer width="100%" height={190}>
+        <AreaChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: -16 }}>
+          <CartesianGrid strokeDasharray="3 3" vertical={false} />
+          <XAxis dataKey="time" minTickGap={24} fontSize={12} />
+          <YAxis domain={[0, 100]} unit="%" fontSize={12} />
+          <Tooltip formatter={(v: number) => `${formatPercent(v)}%`} />
+          <Legend iconSize={10} />
+          {LOAD_SERIES.map(([key, name, color]) => (
+            <Area key={key} dataKey={key} name={name} stroke={color} fill={`${color}22`} dot={fewPoints} isAnimationActive={false} />
+          ))}
         </AreaChart>
       </ResponsiveContainer>
     </Card>
@@ -169,7 +180,7 @@ export default function DashboardPage() {
           <Counts d={data} />
           <Row gutter={16}>
             <Col span={data.system_load.history?.length ? 10 : 24}>
-              <Utilization d={data} />
+              <Utilization d={data} compact={Boolean(data.system_load.history?.length)} />
             </Col>
             {data.system_load.history?.length ? (
               <Col span={14}>

@@ -1,7 +1,7 @@
 import { DownloadOutlined } from '@ant-design/icons';
-import { Button, DatePicker, Empty, Flex, Segmented, Table } from 'antd';
+import { Button, Card, DatePicker, Empty, Flex, Segmented, Table } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { dashboardApi, usageCsvUrl, type UsageGroup, type UsageRow } from '../api/dashboard';
 import { ErrorAlert } from '../components/ErrorAlert';
@@ -15,6 +15,27 @@ const groupField: Record<UsageGroup, keyof UsageRow> = {
   api_key: 'api_key_name',
 };
 
+const PALETTE = ['#1668dc', '#52c41a', '#fa8c16', '#eb2f96', '#13c2c2', '#722ed1', '#faad14', '#2f54eb'];
+
+interface DayTokens {
+  date: string;
+  tokens: Record<string, number>;
+}
+
+/** One bar per day, stacked by model, user or key: the rows come one per (day, group). */
+function tokensByDate(rows: UsageRow[], field: keyof UsageRow): { days: DayTokens[]; names: string[] } {
+  const days = new Map<string, DayTokens>();
+  const names = new Set<string>();
+  rows.forEach((r) => {
+    const name = String(r[field] ?? '-');
+    names.add(name);
+    const day = days.get(r.date) ?? { date: r.date, tokens: {} };
+    day.tokens[name] = (day.tokens[name] ?? 0) + r.prompt_tokens + r.completion_tokens;
+    days.set(r.date, day);
+  });
+  return { days: [...days.values()], names: [...names] };
+}
+
 export default function UsagePage() {
   const { t } = useI18n();
   const [range, setRange] = useState<[Dayjs, Dayjs]>([dayjs().subtract(29, 'day'), dayjs()]);
@@ -22,8 +43,9 @@ export default function UsagePage() {
   const start = range[0].format('YYYY-MM-DD');
   const end = range[1].format('YYYY-MM-DD');
   const { data, error, loading } = useAsync(() => dashboardApi.usage(start, end, group), [start, end, group]);
-  const rows = data?.items ?? [];
+  const rows = useMemo(() => data?.items ?? [], [data]);
   const field = groupField[group];
+  const chart = useMemo(() => tokensByDate(rows, field), [rows, field]);
 
   return (
     <>
@@ -53,17 +75,27 @@ export default function UsagePage() {
       </Flex>
       <ErrorAlert error={error} />
       {rows.length > 0 && (
-        <ResponsiveContainer width="100%" height={260}>
-          <BarChart data={rows}>
-            <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="date" />
-            <YAxis />
+        <Card size="small" title={t('usage.tokensPerDay')} style={{ marginBottom: 16 }}>
+        <ResponsiveContainer width="100%" height={240}>
+          <BarChart data={chart.days} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
+            <CartesianGrid strokeDasharray="3 3" vertical={false} />
+            <XAxis dataKey="date" fontSize={12} />
+            <YAxis fontSize={12} />
             <Tooltip />
             <Legend />
-            <Bar dataKey="prompt_tokens" stackId="a" name={t('dashboard.promptTokens')} fill="#1668dc" />
-            <Bar dataKey="completion_tokens" stackId="a" name={t('dashboard.completionTokens')} fill="#52c41a" />
+            {chart.names.map((name, i) => (
+              <Bar
+                key={name}
+                name={name}
+                stackId="tokens"
+                dataKey={(d: DayTokens) => d.tokens[name] ?? 0}
+                fill={PALETTE[i % PALETTE.length]}
+                maxBarSize={64}
+              />
+            ))}
           </BarChart>
         </ResponsiveContainer>
+        </Card>
       )}
       <Table<UsageRow>
         rowKey={(r) => `${r.date}-${String(r[field])}`}

@@ -1,6 +1,6 @@
 import { PlusOutlined } from '@ant-design/icons';
 import { Button, Empty, Flex, Form, Input, Modal, Popconfirm, Select, Switch, Table, Tag } from 'antd';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { usersApi, type User } from '../api/users';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { formatTime } from '../components/format';
@@ -22,11 +22,15 @@ function UserModal(props: { user: User | null; open: boolean; onClose: () => voi
   const notify = useNotify();
   const [form] = Form.useForm<UserForm>();
   const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<Error | null>(null);
   const editing = props.user !== null;
+
+  useEffect(() => setError(null), [props.open]);
 
   const submit = async () => {
     const v = await form.validateFields();
     setBusy(true);
+    setError(null);
     try {
       if (props.user) {
         await usersApi.update(props.user.id, {
@@ -42,7 +46,8 @@ function UserModal(props: { user: User | null; open: boolean; onClose: () => voi
       props.onSaved();
       props.onClose();
     } catch (e) {
-      notify.error(e);
+      // Kept inside the dialog, beside the fields, so the person can correct them.
+      setError(e instanceof Error ? e : new Error(String(e)));
     } finally {
       setBusy(false);
     }
@@ -51,7 +56,7 @@ function UserModal(props: { user: User | null; open: boolean; onClose: () => voi
   return (
     <Modal
       open={props.open}
-      title={editing ? t('deploy.editTitle', { name: props.user?.username ?? '' }) : t('users.new')}
+      title={editing ? t('users.editTitle', { name: props.user?.username ?? '' }) : t('users.new')}
       onCancel={props.onClose}
       onOk={submit}
       confirmLoading={busy}
@@ -86,6 +91,7 @@ function UserModal(props: { user: User | null; open: boolean; onClose: () => voi
         <Flex gap={24}>
           <Form.Item name="is_admin" label={t('users.role')}>
             <Select
+              data-testid="user-role"
               style={{ width: 160 }}
               options={[
                 { value: false, label: t('users.user') },
@@ -98,6 +104,7 @@ function UserModal(props: { user: User | null; open: boolean; onClose: () => voi
           </Form.Item>
         </Flex>
       </Form>
+      <ErrorAlert error={error} />
     </Modal>
   );
 }
@@ -124,7 +131,7 @@ export default function UsersPage() {
       <PageHeader
         title={t('menu.users')}
         extra={
-          <Button type="primary" icon={<PlusOutlined />} onClick={() => { setEditing(null); setOpen(true); }}>
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => { setEditing(null); setOpen(true); }} data-testid="new-user">
             {t('users.new')}
           </Button>
         }
@@ -134,12 +141,17 @@ export default function UsersPage() {
         rowKey="id"
         loading={loading}
         dataSource={items}
+        onRow={(u) => ({ 'data-testid': `user-row-${u.username}` }) as object}
         locale={{ emptyText: <Empty description={t('users.empty')} /> }}
         columns={[
           { title: t('users.username'), dataIndex: 'username' },
           { title: t('users.fullName'), dataIndex: 'full_name' },
           { title: t('users.role'), dataIndex: 'is_admin', render: (a: boolean) => (a ? <Tag color="blue">{t('users.admin')}</Tag> : t('users.user')) },
-          { title: t('common.state'), dataIndex: 'is_active', render: (a: boolean) => (a ? <Tag color="green">{t('users.active')}</Tag> : <Tag>{t('users.inactive')}</Tag>) },
+          {
+            title: t('common.state'),
+            dataIndex: 'is_active',
+            render: (a: boolean) => <Tag color={a ? 'green' : 'default'} data-state={a ? 'active' : 'inactive'}>{t(a ? 'users.active' : 'users.inactive')}</Tag>,
+          },
           { title: t('common.createdAt'), dataIndex: 'created_at', render: formatTime },
           {
             title: t('common.actions'),

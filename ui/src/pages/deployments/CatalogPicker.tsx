@@ -1,6 +1,7 @@
-import { Card, Empty, List, Spin, Tag, Typography } from 'antd';
+import { Card, Empty, Flex, List, Spin, Tag, Typography } from 'antd';
 import { catalogApi, type ModelSet } from '../../api/catalog';
 import { ErrorAlert } from '../../components/ErrorAlert';
+import { formatBytes } from '../../components/format';
 import { useAsync } from '../../hooks/useAsync';
 import { useI18n } from '../../i18n';
 
@@ -22,9 +23,15 @@ export function CatalogPicker({ selected, onPick }: { selected: string | null; o
             size="small"
             hoverable
             onClick={() => onPick(m)}
+            data-testid={`catalog-item-${m.name}`}
             style={{ borderColor: selected === String(m.id) ? '#1668dc' : undefined }}
           >
-            <Typography.Text strong>{m.name}</Typography.Text>
+            <Flex justify="space-between" gap={8}>
+              <Typography.Text strong ellipsis>
+                {m.name}
+              </Typography.Text>
+              {m.size !== null && <Typography.Text type="secondary">{typeof m.size === 'number' ? formatBytes(m.size) : m.size}</Typography.Text>}
+            </Flex>
             <div>
               {m.categories.map((c) => (
                 <Tag key={c}>{c}</Tag>

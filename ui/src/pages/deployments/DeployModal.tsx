@@ -1,4 +1,4 @@
-import { Collapse, Flex, Form, Input, InputNumber, Modal, Select, Tabs } from 'antd';
+import { Alert, Collapse, Flex, Form, Input, InputNumber, Modal, Select, Tabs } from 'antd';
 import { useEffect, useMemo, useState } from 'react';
 import type { ModelSet } from '../../api/catalog';
 import { modelsApi, type Model, type ModelSource } from '../../api/models';
@@ -118,6 +118,7 @@ export function DeployModal(props: { open: boolean; model: Model | null; onClose
         <Form.Item name="source" hidden>
           <Input />
         </Form.Item>
+        {tab === 'catalog' && !picked && <Alert type="info" showIcon message={t('deploy.pickFromCatalog')} style={{ marginBottom: 16 }} />}
         {(tab !== 'catalog' || picked) && <SourceFields source={values.source} />}
         <Flex gap={12}>
           <Form.Item name="name" label={t('common.name')} rules={[{ required: true }]} style={{ flex: 2 }}>
@@ -130,6 +131,7 @@ export function DeployModal(props: { open: boolean; model: Model | null; onClose
         <Flex gap={12}>
           <Form.Item name="backend" label={t('deploy.engine')} style={{ flex: 1 }}>
             <Select
+              data-testid="deploy-backend"
               options={[
                 { value: 'auto', label: t('deploy.auto') },
                 { value: 'llama.cpp', label: 'llama.cpp' },

@@ -51,12 +51,13 @@ export default function EmbeddingsPanel() {
     <Flex vertical gap={12}>
       <Flex gap={8}>
         <ModelSelect categories={['embedding']} value={model} onChange={setModel} />
-        <Button type="primary" loading={busy} onClick={() => void compute()} disabled={!model}>
+        <Button type="primary" loading={busy} onClick={() => void compute()} disabled={!model} data-testid="embeddings-compute">
           {t('play.compute')}
         </Button>
       </Flex>
       <Input.TextArea rows={5} value={text} onChange={(e) => setText(e.target.value)} placeholder={t('play.texts')} />
       {matrix && (
+        <div data-testid="similarity-matrix">
         <Table
           size="small"
           pagination={false}
@@ -69,11 +70,12 @@ export default function EmbeddingsPanel() {
               title: `#${j + 1}`,
               render: (_: unknown, row: { i: number }) => {
                 const v = matrix.sims[row.i]?.[j] ?? 0;
-                return <div style={{ background: heat(v), padding: '2px 6px' }}>{v.toFixed(3)}</div>;
+                return <div style={{ background: heat(v), padding: '2px 6px' }} data-testid="similarity-cell">{v.toFixed(3)}</div>;
               },
             })),
           ]}
         />
+        </div>
       )}
     </Flex>
   );

@@ -38,13 +38,14 @@ export default function RerankPanel() {
     <Flex vertical gap={12}>
       <Flex gap={8}>
         <ModelSelect categories={['reranker']} value={model} onChange={setModel} />
-        <Button type="primary" loading={busy} onClick={() => void run()} disabled={!model}>
+        <Button type="primary" loading={busy} onClick={() => void run()} disabled={!model} data-testid="rerank-compute">
           {t('play.compute')}
         </Button>
       </Flex>
       <Input value={query} onChange={(e) => setQuery(e.target.value)} addonBefore={t('play.query')} />
       <Input.TextArea rows={5} value={docs} onChange={(e) => setDocs(e.target.value)} placeholder={t('play.documents')} />
       {rows.length > 0 && (
+        <div data-testid="rerank-results">
         <Table
           size="small"
           rowKey="index"
@@ -52,7 +53,7 @@ export default function RerankPanel() {
           dataSource={rows}
           columns={[
             { title: '#', dataIndex: 'index', width: 60 },
-            { title: t('play.documents'), dataIndex: 'text' },
+            { title: t('play.document'), dataIndex: 'text' },
             {
               title: t('play.score'),
               dataIndex: 'score',
@@ -61,6 +62,7 @@ export default function RerankPanel() {
             },
           ]}
         />
+        </div>
       )}
     </Flex>
   );
