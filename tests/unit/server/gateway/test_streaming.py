@@ -120,3 +120,21 @@ def test_relay_holds_only_partial_events_and_rewrites_crlf() -> None:
     )
     assert out.endswith(b"data: [DONE]\n\n") and out.count(b"usage") == 1
     assert relay.usage == {"prompt_tokens": 1, "completion_tokens": 1}
+
+
+async def test_streams_to_llama_cpp_close_their_connection_others_keep_it(
+    upstream: StandInUpstream, make_gateway: Callable[..., GatewayApp]
+) -> None:
+    """llama.cpp drops a kept-alive connection after a stream; reusing it would fail the next
+    request. Other engines keep their pooled connections."""
+    app = make_gateway([route("gguf", upstream, model_id=1), route("vllm-model", upstream,
+                        model_id=2, backend="vllm")])  # fmt: skip
+    async with serve(app) as url:
+        async with httpx.AsyncClient(base_url=url) as client:
+            for model in ("gguf", "vllm-model"):
+                body = {"model": model, "messages": [{"role": "user", "content": "hi"}],
+                        "stream": True}  # fmt: skip
+                resp = await client.post("/v1/chat/completions", json=body, headers=AUTH)
+                assert resp.status_code == 200
+    connection = [seen.headers.get("Connection", "").lower() for seen in upstream.seen]
+    assert connection[0] == "close" and connection[1] != "close"  # HTTP/1.1: kept alive
