@@ -34,6 +34,13 @@ else
   .venv/bin/pip install -q -e .
 fi
 
+# The UI: dependencies when the lock file changed, a build when any source is newer than it.
 if [[ -f ui/package.json ]]; then
-  (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
+  if [[ ! -f ui/node_modules/.package-lock.json || ui/package-lock.json -nt ui/node_modules/.package-lock.json ]]; then
+    (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  built=gpustack/ui_dist/index.html
+  if [[ ! -f $built ]] || [[ -n "$(find ui -path ui/node_modules -prune -o -newer "$built" -type f -print -quit)" ]]; then
+    (cd ui && npm run build --silent)
+  fi
 fi
