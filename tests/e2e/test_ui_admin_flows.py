@@ -286,5 +286,10 @@ def test_admin_pages_in_chinese(page: Page) -> None:
         open_page(page, path)
         page.wait_for_load_state("networkidle")
         screenshot(page, f"{name}-zh")
+    # Dates follow the UI's language, not the browser's (no "AM"/"PM" on a Chinese page).
+    open_page(page, "/users")
+    expect(page.get_by_test_id("user-row-admin")).to_contain_text(
+        re.compile(r"\d{4}/\d{1,2}/\d{1,2}")
+    )
     page.get_by_test_id("lang-switch").get_by_text("English").click()
-    expect(page.get_by_test_id("add-worker")).to_contain_text("Add Worker")
+    expect(page.get_by_test_id("new-user")).to_contain_text("New User")

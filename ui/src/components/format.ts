@@ -19,8 +19,14 @@ export function formatPercent(rate: number | null | undefined): number {
   return Math.round(Math.min(100, Math.max(0, pct)) * 10) / 10;
 }
 
+/** The locale the I18nProvider set on <html lang>, or the browser's when none is set. */
+export function uiLocale(): string | undefined {
+  return document.documentElement.lang || undefined;
+}
+
 export function formatTime(value: string | number | null | undefined): string {
   if (value === null || value === undefined || value === '') return '-';
   const date = typeof value === 'number' ? new Date(value * (value < 1e12 ? 1000 : 1)) : new Date(value);
-  return Number.isNaN(date.getTime()) ? String(value) : date.toLocaleString();
+  // The UI's language, not the browser's: a Chinese page shows Chinese dates.
+  return Number.isNaN(date.getTime()) ? String(value) : date.toLocaleString(uiLocale());
 }

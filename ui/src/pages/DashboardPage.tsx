@@ -2,7 +2,7 @@ import { Card, Col, Empty, Progress, Row, Statistic, Table, Tag } from 'antd';
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { dashboardApi, type Dashboard } from '../api/dashboard';
 import { ErrorAlert } from '../components/ErrorAlert';
-import { formatPercent } from '../components/format';
+import { formatPercent, uiLocale } from '../components/format';
 import { PageHeader } from '../components/PageHeader';
 import { useAsync } from '../hooks/useAsync';
 import { useI18n } from '../i18n';
@@ -61,7 +61,7 @@ const LOAD_SERIES = [
 
 function clockTime(ts: number | string): string {
   const date = new Date(typeof ts === 'number' ? ts * 1000 : ts);
-  return date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return date.toLocaleTimeString(uiLocale(), { hour: '2-digit', minute: '2-digit' });
 }
 
 /** Utilisation over time, one sample a minute; dots mark the samples while there are few. */

@@ -105,11 +105,11 @@ export default function DeploymentsPage() {
         }}
         onRow={(m) => ({ 'data-testid': `model-row-${m.name}` }) as object}
         columns={[
-          { title: t('common.name'), dataIndex: 'name' },
+          { title: t('common.name'), dataIndex: 'name', render: (n: string) => <span style={{ whiteSpace: 'nowrap' }}>{n}</span> },
           { title: t('common.state'), render: (_, m) => <StateTag state={m.state} message={m.state_message} /> },
-          { title: t('deploy.ready'), render: (_, m) => `${m.ready_replicas} / ${m.replicas}` },
+          { title: t('deploy.ready'), render: (_, m) => `${m.ready_replicas} / ${m.replicas}`, width: 110 },
           { title: t('deploy.engine'), render: (_, m) => <Tag>{m.backend ?? t('deploy.auto')}</Tag> },
-          { title: t('deploy.source'), render: (_, m) => <span style={{ wordBreak: 'break-all' }}>{modelSourceLabel(m)}</span> },
+          { title: t('deploy.source'), render: (_, m) => <span style={{ wordBreak: 'break-all' }}>{modelSourceLabel(m)}</span>, width: '40%' },
           { title: t('common.actions'), render: (_, m) => actions(m) },
         ]}
       />
