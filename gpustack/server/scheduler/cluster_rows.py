@@ -51,7 +51,7 @@ class ClusterRows:
 
 
 async def load_cluster(session: AsyncSession, *, with_instances: bool = True) -> ClusterRows:
-    workers = list((await session.exec(select(Worker))).all())
+    workers = list((await session.exec(select(Worker).order_by(col(Worker.id)))).all())
     models = {m.id: m for m in (await session.exec(select(Model))).all() if m.id is not None}
     instances = list((await session.exec(select(ModelInstance))).all()) if with_instances else []
     ready_files = select(ModelFile.worker_id, ModelFile.source_key).where(

@@ -249,7 +249,9 @@ async def test_cleanup_refused_while_an_instance_uses_the_files(
     w1 = await register(server, "w1", free_port())
     local = {"source": "local_path", "local_path": "/models/tiny.gguf"}
     row = (await admin.post("/v2/model-files", json={**local, "worker_id": w1.id})).json()
-    model = (await admin.post("/v2/models", json={"name": "tiny", "replicas": 0, **local})).json()
+    # One replica: the replica controller keeps the running instance placed below (with zero
+    # replicas it would remove it as surplus, racing the delete).
+    model = (await admin.post("/v2/models", json={"name": "tiny", "replicas": 1, **local})).json()
     await _place_instance(server[1], model["id"], w1.id)
 
     resp = await admin.delete(f"/v2/model-files/{row['id']}", params={"cleanup": "true"})
