@@ -29,7 +29,9 @@ async def get_session(ctx: Ctx) -> AsyncIterator[AsyncSession]:
 Session = Annotated[AsyncSession, Depends(get_session)]
 
 
-async def get_principal(request: Request, ctx: Ctx) -> Principal:
+async def get_principal(request: Request) -> Principal:
+    # No sub-dependencies: every /v2 request resolves this, and each dependency costs.
+    ctx: ServerContext = request.app.state.ctx
     principal = await ctx.authenticator.authenticate(request.headers)
     if principal is None:
         raise ApiError(
@@ -42,10 +44,13 @@ async def get_principal(request: Request, ctx: Ctx) -> Principal:
 _BEFORE_PASSWORD_CHANGE = frozenset({"/v2/users/me", "/auth/update-password"})
 
 
-async def require_user(
-    request: Request, principal: Annotated[Principal, Depends(get_principal)]
-) -> Principal:
+async def require_user(request: Request) -> Principal:
     """A person (session or API key with management scope); workers are refused."""
+    principal = await get_principal(request)
+    return _person(request, principal)
+
+
+def _person(request: Request, principal: Principal) -> Principal:
     if principal.must_change_password and request.url.path not in _BEFORE_PASSWORD_CHANGE:
         raise ApiError(403, "change your password first: POST /auth/update-password")
     if principal.worker_id is not None:
@@ -81,7 +86,7 @@ async def require_reader(
     """A person who may read /v2, or a worker (it reads the models it runs)."""
     if principal.worker_id is not None:
         return principal
-    return await require_user(request, principal)
+    return _person(request, principal)
 
 
 UserPrincipal = Annotated[Principal, Depends(require_user)]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.exc import IntegrityError
 
 from gpustack.schemas.common import utcnow
 from gpustack.schemas.users import User, UserCreate, UserPublic, UserUpdate
+from gpustack.server.context import ServerContext
 from gpustack.server.dependencies import AdminPrincipal, Ctx, Session, UserPrincipal
 from gpustack.server.errors import ApiError, not_found
 from gpustack.server.events import EventType
@@ -24,7 +25,8 @@ def public(user: User) -> UserPublic:
 
 
 @router.get("/me", response_model=UserPublic)
-async def me(principal: UserPrincipal, ctx: Ctx) -> Response:
+async def me(principal: UserPrincipal, request: Request) -> Response:
+    ctx: ServerContext = request.app.state.ctx
     body = await ctx.authenticator.user_public_json(principal.user_id)
     if body is None:
         raise not_found("user", principal.user_id)
