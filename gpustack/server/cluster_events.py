@@ -31,7 +31,8 @@ def asyncpg_dsn(database_url: str) -> str:
 
 
 def encode(event: Event, origin: str) -> str:
-    body = {"o": origin, "k": event.kind, "t": event.type.value, "i": event.id, "d": event.data}
+    body = {"o": origin, "k": event.kind, "t": event.type.value, "i": event.id, "d": event.data,
+            "h": event.hint}  # fmt: skip
     text = json.dumps(body, separators=(",", ":"))
     if len(text.encode()) <= _MAX_PAYLOAD:
         return text
@@ -41,7 +42,9 @@ def encode(event: Event, origin: str) -> str:
 
 def decode(payload: str) -> Event:
     body: dict[str, Any] = json.loads(payload)
-    return Event(body["k"], EventType(body["t"]), body["i"], body["d"], origin=body["o"])
+    return Event(
+        body["k"], EventType(body["t"]), body["i"], body["d"], origin=body["o"], hint=body["h"]
+    )
 
 
 class PostgresEventBridge:

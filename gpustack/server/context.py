@@ -30,6 +30,13 @@ class ServerContext:
     routes: RouteTable = field(default_factory=RouteTable)
     extras: dict[str, Any] = field(default_factory=dict)
 
-    def publish(self, kind: str, type_: EventType, ident: int, public: BaseModel | None) -> None:
+    def publish(
+        self,
+        kind: str,
+        type_: EventType,
+        ident: int,
+        public: BaseModel | None,
+        hint: str = "",
+    ) -> None:
         data = public.model_dump(mode="json") if public is not None else {"id": ident}
-        self.bus.publish(Event(kind, type_, ident, data))
+        self.bus.publish(Event(kind, type_, ident, data, hint=hint))

@@ -25,6 +25,9 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
     # Empty for events of this process; the id of the server that published it otherwise.
     origin: str = ""
+    # For in-server readers only (never sent to watchers): e.g. "credentials" when a worker's
+    # token was rotated, so caches of it must be dropped.
+    hint: str = ""
 
     def to_wire(self) -> dict[str, Any]:
         return {"type": self.type.value, "data": self.data}

@@ -11,6 +11,7 @@ import contextlib
 import logging
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from gpustack.schemas.common import utcnow
@@ -49,15 +50,17 @@ class HeartbeatRecorder:
             return
         revived = []
         async with self._ctx.sessions() as session:
-            query = select(Worker).where(col(Worker.id).in_(list(pending)))
+            # Bulk UPDATE by primary key: no rows (and no status JSON) are loaded for this.
+            beats = [{"id": i, "heartbeat_time": t} for i, t in pending.items()]
+            await session.execute(update(Worker), beats)
+            query = select(Worker).where(
+                col(Worker.id).in_(list(pending)), col(Worker.state).in_(_REVIVED)
+            )
             for worker in (await session.exec(query)).all():
-                assert worker.id is not None
-                worker.heartbeat_time = pending[worker.id]
-                if worker.state in _REVIVED:
-                    worker.state, worker.state_message = WorkerState.READY.value, ""
-                    worker.updated_at = worker.heartbeat_time
-                    revived.append(worker)
+                worker.state, worker.state_message = WorkerState.READY.value, ""
+                worker.updated_at = utcnow()
                 session.add(worker)
+                revived.append(worker)
             await session.commit()
         for worker in revived:
             assert worker.id is not None

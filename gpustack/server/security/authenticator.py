@@ -19,12 +19,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from gpustack.schemas.api_keys import ApiKey
 from gpustack.schemas.users import User, UserPublic
 from gpustack.schemas.workers import Worker
-from gpustack.server.events import Event
+from gpustack.server.events import Event, EventType
 from gpustack.server.security.key_material import digest_matches, parse_key
 from gpustack.server.security.principal import KeyLimits, KeyScope, Principal
 from gpustack.server.security.sessions import SESSION_COOKIE, SessionCodec
 
 WORKER_TOKEN_PREFIX = "gpustack_worker_"
+# Event hint: the row's credentials changed (a worker re-registered with a new token).
+CREDENTIALS_CHANGED = "credentials"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,10 @@ class Authenticator:
             self._users.pop(event.id, None)
             if event.type == "DELETED":
                 self._keys = {k: v for k, v in self._keys.items() if v.user_id != event.id}
-        elif event.kind == "workers":
+        elif event.kind == "workers" and (
+            event.type == EventType.DELETED or event.hint == CREDENTIALS_CHANGED
+        ):
+            # Status reports (every 15 s per worker) leave the token alone: keep it cached.
             self._workers.pop(event.id, None)
 
     async def authenticate(self, headers: Mapping[str, str]) -> Principal | None:
