@@ -127,6 +127,8 @@ def choose(page: Page, testid: str, option: str) -> None:
 
 
 def create_user(page: Page, username: str, role: str) -> None:
+    # A dialog from an earlier step may still be animating closed.
+    expect(page.get_by_role("dialog")).to_have_count(0)
     page.get_by_test_id("new-user").click()
     form = page.get_by_role("dialog")
     form.get_by_label("Username").fill(username)

@@ -129,6 +129,7 @@ def create_api_key(page: Page) -> str:
     value = page.get_by_test_id("api-key-value").inner_text().strip()
     screenshot(page, "api-key-created")
     page.get_by_role("button", name="Close").first.click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
     # The list shows the key masked, never the full value.
     expect(page.get_by_text(value.rsplit("_", 1)[0] + "_****")).to_be_visible()
     return value
@@ -138,7 +139,8 @@ def deploy_local_gguf(page: Page, gguf: Path) -> None:
     page.get_by_test_id("main-menu").get_by_text("Deployments").click()
     expect(page.get_by_text("No deployments yet")).to_be_visible()
     page.get_by_test_id("deploy-model").click()
-    dialog = page.get_by_role("dialog")
+    # The API-key dialog may still be closing: pick the dialog that holds the deploy form.
+    dialog = page.get_by_role("dialog").filter(has=page.get_by_test_id("deploy-name"))
     dialog.get_by_role("tab", name="Local Path").click()
     dialog.get_by_test_id("local-path-input").fill(str(gguf))
     dialog.get_by_test_id("deploy-name").fill(MODEL_NAME)
