@@ -11,6 +11,7 @@ from sqlmodel import Field as SQLField
 
 from gpustack.engines.base import Category
 from gpustack.schemas.common import TimestampColumns, TimestampFields
+from gpustack.schemas.repo_ids import check_repo_id
 
 # Names are the `model` field clients send: keep them URL-path safe (no slash, no spaces).
 MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
@@ -73,9 +74,7 @@ class ModelSource(BaseModel):
 def _require_repo_id(value: str | None, field: str, example: str) -> None:
     if not value:
         raise ValueError(f"this source needs {field}, e.g. {example!r}")
-    owner, sep, name = value.partition("/")
-    if not sep or not owner or not name or "/" in name or " " in value:
-        raise ValueError(f"{field} must look like 'owner/name', got {value!r}")
+    check_repo_id(value, field, example)
 
 
 class ModelSpec(ModelSource):

@@ -14,6 +14,7 @@ from pathlib import Path
 from huggingface_hub import scan_cache_dir
 from huggingface_hub.errors import CacheNotFound
 
+from gpustack.schemas.repo_ids import check_repo_id
 from gpustack.worker.downloads.file_selection import split_group
 from gpustack.worker.downloads.huggingface import hub_cache_dir, repo_storage_dir
 from gpustack.worker.downloads.locking import hold_repo_lock, repo_lock_path
@@ -110,6 +111,7 @@ def _regular_files(folder: Path) -> dict[str, Path]:
 def _delete_cached(cache_dir: Path, kind: SourceKind, repo_id: str, filename: str | None) -> int:
     if kind is SourceKind.LOCAL_PATH:
         raise ValueError("local paths are not part of the cache")
+    check_repo_id(repo_id)
     with hold_repo_lock(repo_lock_path(cache_dir, kind, repo_id), threading.Event()):
         if kind is SourceKind.HUGGINGFACE:
             return _delete_huggingface(repo_storage_dir(cache_dir, repo_id), filename)

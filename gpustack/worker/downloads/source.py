@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from gpustack.schemas.repo_ids import check_repo_id
+
 
 class SourceKind(StrEnum):
     """The model sources a deployment may name (DESIGN §4 ``source``)."""
@@ -38,6 +40,9 @@ class ModelSource:
                 raise ValueError("a local_path source needs local_path")
         elif not self.repo_id:
             raise ValueError(f"a {self.kind} source needs repo_id")
+        else:
+            # Repo ids become cache paths; the worker API takes them from its query string.
+            check_repo_id(self.repo_id)
 
     @classmethod
     def huggingface(
