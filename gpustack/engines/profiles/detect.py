@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gpustack.engines.base import ModelFormat
+from gpustack.engines.profiles.bounded_walk import files_with_suffix
 from gpustack.engines.profiles.gguf_files import is_gguf
 
 
@@ -24,6 +25,6 @@ def detect_format(path: Path) -> ModelFormat:
         return ModelFormat.SAFETENSORS
     if any(path.glob("*.gguf")):
         return ModelFormat.GGUF
-    if any(path.rglob("*.onnx")):
+    if files_with_suffix(path, ".onnx"):
         return ModelFormat.ONNX
     return ModelFormat.UNKNOWN

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gpustack.engines.base import Category, ModelFormat, ModelProfile
+from gpustack.engines.profiles.bounded_walk import files_with_suffix, walk_files
 from gpustack.engines.profiles.safetensors_profile import read_json
 
 _WEIGHT_SUFFIXES = frozenset({".safetensors", ".bin", ".onnx", ".pt", ".ckpt", ".data"})
@@ -27,7 +28,7 @@ def profile_ctranslate2(model_dir: Path) -> ModelProfile:
 
 def profile_onnx(path: Path) -> ModelProfile:
     """An ONNX model; a piper voice (with its .onnx.json) is text-to-speech, else embeddings."""
-    files = [path] if path.is_file() else sorted(path.rglob("*.onnx"))
+    files = [path] if path.is_file() else files_with_suffix(path, ".onnx")
     voice = any(f.with_name(f.name + ".json").is_file() for f in files)
     return ModelProfile(
         format=ModelFormat.ONNX,
@@ -44,9 +45,7 @@ def profile_diffusers(model_dir: Path) -> ModelProfile:
         format=ModelFormat.DIFFUSERS,
         architecture=str(index.get("_class_name", "")),
         weights_bytes=sum(
-            f.stat().st_size
-            for f in model_dir.rglob("*")
-            if f.is_file() and f.suffix in _WEIGHT_SUFFIXES
+            f.stat().st_size for f in walk_files(model_dir) if f.suffix in _WEIGHT_SUFFIXES
         ),
         categories=(Category.IMAGE,),
     )

@@ -8,8 +8,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from gpustack.engines.registry import default_registry
-from gpustack.schemas.models import ModelSpec
+from gpustack.schemas.models import ModelSpec, SourceKind
 from gpustack.server.dependencies import Ctx, Session, UserPrincipal
+from gpustack.server.errors import ApiError
 from gpustack.server.scheduler.evaluation import evaluate_specs
 from gpustack.server.scheduler.pass_runner import shared_analyzer
 
@@ -24,9 +25,15 @@ class EvaluationRequest(BaseModel):
 
 @router.post("")
 async def evaluate(
-    body: EvaluationRequest, _: UserPrincipal, ctx: Ctx, session: Session
+    body: EvaluationRequest, principal: UserPrincipal, ctx: Ctx, session: Session
 ) -> dict[str, Any]:
-    """One result per spec, in order; creates nothing and claims nothing."""
+    """One result per spec, in order; creates nothing and claims nothing.
+
+    Local paths are for administrators only, as for deploying: anyone else gets the same
+    answer for every path, so the endpoint cannot tell them which files exist.
+    """
+    if not principal.is_admin and any(s.source is SourceKind.LOCAL_PATH for s in body.model_specs):
+        raise ApiError(403, "only administrators may evaluate models from a local path")
     results = await evaluate_specs(
         session, body.model_specs, shared_analyzer(ctx), default_registry()
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,9 @@ class ModelAnalyzer:
     def __init__(self, list_repo: RepoLister = list_repository, timeout: float = 60.0) -> None:
         self._list_repo = list_repo
         self._timeout = timeout
+        # Its own threads: reading a slow disk or hub must never queue behind (or in front
+        # of) the password hashing that logins run on the default pool.
+        self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="model-analysis")
         self._cache: dict[str, ModelAnalysis] = {}
 
     def cached(self, spec: ModelSpec) -> ModelAnalysis | None:
@@ -64,8 +68,9 @@ class ModelAnalyzer:
         if found is not None:
             return found
         try:
+            loop = asyncio.get_running_loop()
             analysis = await asyncio.wait_for(
-                asyncio.to_thread(self._analyze_blocking, spec), self._timeout
+                loop.run_in_executor(self._threads, self._analyze_blocking, spec), self._timeout
             )
         except TimeoutError:
             raise ModelAnalysisError(
