@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from gpustack import __version__
 from gpustack.config import Config
+from gpustack.data_dir import restrict_new_files
 from gpustack.db.engine import DatabaseUrlError, async_database_url
 
 
@@ -53,6 +54,7 @@ def _start_parser(sub: Any) -> None:
     add("--ssl-certfile")
     add("--enable-cors", action="store_true", default=argparse.SUPPRESS)
     add("--allow-origins", help="comma-separated origins for CORS")
+    add("--metrics-token", help="bearer token for /metrics from other hosts (16+ characters)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValidationError, ValueError, DatabaseUrlError) as exc:
         print(f"gpustack: configuration error: {exc}", file=sys.stderr)
         return 2
+    restrict_new_files()
     if args.command == "reset-admin-password":
         return _reset_admin_password(config)
     from gpustack.launcher import run

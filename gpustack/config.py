@@ -64,6 +64,8 @@ class Config(BaseSettings):
     upstream_idle_timeout: float = Field(default=300.0, gt=0)
     # Engines on this machine are reached directly on loopback instead of via the worker proxy.
     gateway_direct_loopback: bool = True
+    # Lets Prometheus scrape /metrics from another machine (loopback callers need none).
+    metrics_token: str | None = Field(default=None, min_length=16)
 
     @field_validator("service_port_range")
     @classmethod

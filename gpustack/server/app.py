@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from gpustack import __version__
 from gpustack.config import Config
+from gpustack.data_dir import prepare_data_dir
 from gpustack.db.engine import create_engine, is_sqlite, session_factory
 from gpustack.db.migrate import upgrade_to_head
 from gpustack.server.api import (
@@ -19,6 +20,7 @@ from gpustack.server.api import (
     auth,
     dashboard,
     gpu_devices,
+    metrics,
     model_evaluations,
     model_files,
     model_instances,
@@ -49,8 +51,10 @@ from gpustack.server.ui import mount_ui
 
 async def build_context(config: Config) -> ServerContext:
     """Open the database (migrated to head) and create what lives for the process."""
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(config.data_dir)
     await asyncio.to_thread(upgrade_to_head, config.resolved_database_url)
+    # Migrations may have just created the database file; it must not stay world-readable.
+    prepare_data_dir(config.data_dir)
     engine = create_engine(config.resolved_database_url)
     sessions = session_factory(engine)
     codec = SessionCodec(
@@ -150,6 +154,7 @@ def create_app(config: Config) -> FastAPI:
         gpu_devices,
         usage,
         dashboard,
+        metrics,
     ):
         app.include_router(module.router)
     mount_gateway(app)

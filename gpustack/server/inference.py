@@ -1,11 +1,10 @@
-"""Plugs the OpenAI-compatible gateway into the server: `/v1`, `/v1-openai` and `/metrics`."""
+"""Plugs the OpenAI-compatible gateway into the server: `/v1` and `/v1-openai`."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
-from gpustack.server.cluster_metrics import render_cluster_state
 from gpustack.server.context import ServerContext
 from gpustack.server.gateway import GatewayApp, GatewaySettings
 from gpustack.server.gateway.usage_store import DatabaseUsageSink
@@ -62,9 +61,3 @@ def mount_gateway(app: FastAPI) -> None:
     late = _LateBoundGateway(app)
     for prefix in PREFIXES:
         app.mount(prefix, late)
-
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        gateway: GatewayApp = app.state.gateway
-        body = gateway.metrics.render() + await render_cluster_state(app.state.ctx)
-        return Response(body, media_type=gateway.metrics.content_type)

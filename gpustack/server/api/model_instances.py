@@ -24,7 +24,6 @@ from gpustack.server.dependencies import (
     AdminPrincipal,
     Ctx,
     Session,
-    UserPrincipal,
     WorkerOrAdmin,
     WorkerPrincipal,
 )
@@ -66,7 +65,9 @@ async def list_instances(
 
 
 @router.get("/{instance_id}", response_model=ModelInstancePublic)
-async def get_instance(instance_id: int, _: UserPrincipal, session: Session) -> ModelInstancePublic:
+async def get_instance(
+    instance_id: int, _: AdminPrincipal, session: Session
+) -> ModelInstancePublic:
     return public(await _get(session, instance_id))
 
 
@@ -105,7 +106,7 @@ async def report_status(
 @router.get("/{instance_id}/logs")
 async def instance_logs(
     instance_id: int,
-    _: UserPrincipal,
+    _: AdminPrincipal,
     ctx: Ctx,
     session: Session,
     tail: int = Query(200, ge=0, le=100_000),

@@ -95,7 +95,7 @@ async def delete_model(model_id: int, _: AdminPrincipal, ctx: Ctx, session: Sess
 
 
 @router.get("/{model_id}/instances")
-async def model_instances(model_id: int, _: UserPrincipal, session: Session) -> dict[str, Any]:
+async def model_instances(model_id: int, _: AdminPrincipal, session: Session) -> dict[str, Any]:
     await _get(session, model_id)
     query = select(ModelInstance).where(ModelInstance.model_id == model_id)
     rows = (await session.exec(query.order_by(ModelInstance.id))).all()  # type: ignore[arg-type]
