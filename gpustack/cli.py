@@ -36,7 +36,11 @@ def _start_parser(sub: Any) -> None:
     )
     add("--disable-worker", action="store_true", default=argparse.SUPPRESS)
     add("--server-url", help="run only a worker that joins this server")
-    add("--token", help="cluster token for --server-url (printed by the server)")
+    add(
+        "--token",
+        help="cluster token for --server-url (in the server's <data-dir>/token; "
+        "default: <data-dir>/token of this machine)",
+    )
     add(
         "--insecure-skip-tls-verify",
         dest="server_tls_verify",
@@ -80,7 +84,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         values["allow_origins"] = [o.strip() for o in values["allow_origins"].split(",")]
     config = Config(**values)
     async_database_url(config.resolved_database_url)
-    if config.server_url and not config.token:
+    # A worker beside its server (the embedded one) reads the token file they share.
+    if config.server_url and not config.token and not (config.data_dir / "token").is_file():
         raise ValueError("--server-url needs --token (the cluster token the server printed)")
     return config
 

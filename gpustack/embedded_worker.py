@@ -1,7 +1,12 @@
-"""The worker that `gpustack start` runs beside its server: a child process that dies with it."""
+"""The worker that `gpustack start` runs beside its server: a child process that dies with it.
+
+It reads the cluster token from the data dir it shares with the server: a secret on its
+command line would show in `ps` to every user of the machine.
+"""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -11,11 +16,10 @@ from gpustack.config import Config
 from gpustack.worker.supervisor.process import parent_death_signal_hook
 
 
-def embedded_worker_args(config: Config, token: str) -> list[str]:
+def embedded_worker_args(config: Config) -> list[str]:
     scheme = "https" if config.ssl_certfile else "http"
     args = [
         "--server-url", f"{scheme}://127.0.0.1:{config.port}",
-        "--token", token,
         "--data-dir", str(config.data_dir),
         "--host", "127.0.0.1" if config.host in ("127.0.0.1", "localhost") else config.host,
         "--worker-port", str(config.worker_port),
@@ -35,10 +39,16 @@ def embedded_worker_args(config: Config, token: str) -> list[str]:
     return args
 
 
-def start_embedded_worker(config: Config, token: str) -> subprocess.Popen[bytes]:
+def embedded_worker_env() -> dict[str, str]:
+    """Our environment, less a GPUSTACK_TOKEN that would beat the token file in the worker."""
+    return {k: v for k, v in os.environ.items() if k != "GPUSTACK_TOKEN"}
+
+
+def start_embedded_worker(config: Config) -> subprocess.Popen[bytes]:
     """Must be called from the main thread: the child's parent-death signal is tied to it."""
     return subprocess.Popen(
-        [sys.executable, "-m", "gpustack", "start", *embedded_worker_args(config, token)],
+        [sys.executable, "-m", "gpustack", "start", *embedded_worker_args(config)],
+        env=embedded_worker_env(),
         preexec_fn=parent_death_signal_hook(),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 
 import uvicorn
 from fastapi import FastAPI
@@ -13,8 +14,17 @@ from gpustack.server.app import create_app
 from gpustack.server.bootstrap import PASSWORD_FILE, read_or_create_secret
 from gpustack.server.inference import InferenceFirst
 
+# The cluster token workers join with; the embedded worker reads it from here too.
+TOKEN_FILE = "token"
 
-def _announce(config: Config, token: str) -> None:
+
+def announce(config: Config, token: str, stream: TextIO | None = None) -> None:
+    """The start-up banner, on stderr.
+
+    The cluster token shows only on a terminal: redirected to a file or a log collector,
+    the banner says where to read it instead, so no log keeps the secret.
+    """
+    out = stream or sys.stderr
     scheme = "https" if config.ssl_certfile else "http"
     host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
     url = f"{scheme}://{host}:{config.port}"
@@ -25,9 +35,23 @@ def _announce(config: Config, token: str) -> None:
     password_file = config.data_dir / PASSWORD_FILE
     if not config.bootstrap_password:
         lines.append(f"Admin password file (user admin): {password_file}")
-    lines.append(f"Worker registration token: {token}")
-    lines.append(f"Add a worker: gpustack start --server-url {url} --token {token}")
-    print("\n".join(lines), file=sys.stderr, flush=True)
+    if _is_terminal(out):
+        lines.append(f"Worker registration token: {token}")
+        lines.append(f"Add a worker: gpustack start --server-url {url} --token {token}")
+    else:
+        token_file = config.data_dir / TOKEN_FILE
+        lines.append(f"Worker registration token: in {token_file} (printed only on a terminal)")
+        lines.append(
+            f"Add a worker: gpustack start --server-url {url} --token <the token in {token_file}>"
+        )
+    print("\n".join(lines), file=out, flush=True)
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or unusual stream
+        return False
 
 
 def run(config: Config) -> int:
@@ -37,10 +61,10 @@ def run(config: Config) -> int:
         exit_code: int = run_worker(config)
         return exit_code
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    token = read_or_create_secret(config.data_dir / "token", 16)
-    _announce(config, token)
+    token = read_or_create_secret(config.data_dir / TOKEN_FILE, 16)
+    announce(config, token)
     app = create_app(config)
-    worker = None if config.disable_worker else start_embedded_worker(config, token)
+    worker = None if config.disable_worker else start_embedded_worker(config)
     try:
         _serve(app, config)
     finally:

@@ -58,8 +58,16 @@ class WorkerUpdate(BaseModel):
     maintenance: bool | None = None
 
 
+# The header a re-registering worker sends its own token in, beside the cluster token.
+WORKER_TOKEN_HEADER = "X-GPUStack-Worker-Token"
+
+
 class WorkerRegistration(BaseModel):
-    """Sent by a worker with the cluster token; answered with its own worker token."""
+    """Sent by a worker with the cluster token; answered with its own worker token.
+
+    A name already registered is granted only to a caller that also sends that worker's
+    token (in `WORKER_TOKEN_HEADER`).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -74,3 +82,5 @@ class WorkerRegistered(BaseModel):
     id: int
     name: str
     token: str
+    # What the server presents to this worker's API: valid on this worker only.
+    worker_api_token: str

@@ -40,7 +40,7 @@ TOKEN_FILE = "worker_token"
 
 
 class RegistrationRefusedError(Exception):
-    """The server refused to register this worker (wrong cluster token, invalid name)."""
+    """The server refused to register this worker (wrong cluster token, name taken...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +126,7 @@ class WorkerAgent:
     async def _serve_api(
         self, stack: AsyncExitStack, supervisor: Supervisor, model_files: ModelFiles
     ) -> None:
-        app = create_worker_app(supervisor, self.cluster_token, model_files=model_files)
+        app = create_worker_app(supervisor, self._worker_api_token, model_files=model_files)
         runner = api_runner(app)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
@@ -161,14 +161,22 @@ class WorkerAgent:
             labels=identity.labels,
             status=self._status.model_dump(mode="json") if self._status else None,
         )
-        registered = await self.client.register(body)
-        await asyncio.to_thread(save_worker_token, self.config.data_dir, registered.token)
+        # Our own token proves we are the worker the server already knows by this name.
+        known, data_dir = self.client.registration, self.config.data_dir
+        proof = known.token if known else await asyncio.to_thread(load_worker_token, data_dir)
+        registered = await self.client.register(body, proof)
+        await asyncio.to_thread(save_worker_token, data_dir, registered.token)
         self.registered.set()
         logger.info("registered as worker %s (id %s)", registered.name, registered.id)
         return registered
 
     async def _register_again(self) -> None:
         await self._register()
+
+    def _worker_api_token(self) -> str | None:
+        """What the server must present to our API: the one it derived for this worker."""
+        registered = self.client.registration
+        return registered.worker_api_token if registered else None
 
     async def _heartbeat_loop(self) -> None:
         while True:
@@ -191,6 +199,14 @@ class WorkerAgent:
         config = self.config
         extra = [config.resolved_cache_dir] if config.cache_dir else []
         return await read_status(config.data_dir, self.detectors, extra)
+
+
+def load_worker_token(data_dir: Path) -> str | None:
+    """The token this worker saved at its last registration, if any."""
+    try:
+        return (data_dir / TOKEN_FILE).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
 
 
 def save_worker_token(data_dir: Path, token: str) -> Path:

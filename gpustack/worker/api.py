@@ -1,8 +1,10 @@
 """The worker's HTTP API: health, instance logs, a streaming proxy to the engines, and
 removing model files from the cache.
 
-Only the server calls it (with the cluster token), for logs, for inference requests to
-engines that listen on this worker's loopback, and to clean up deleted model files. The
+Only the server calls it, for logs, for inference requests to engines that listen on this
+worker's loopback, and to clean up deleted model files. It presents the credential it derived
+for this worker alone (handed over at registration); the cluster token, which every worker
+knows, opens nothing here. The
 proxy passes bodies through chunk by chunk in both directions, so server-sent events reach
 the client as the engine writes them.
 """
@@ -61,25 +63,29 @@ class ModelFileRemover(Protocol):
 
 SUPERVISOR = web.AppKey("supervisor", InstanceLookup)
 MODEL_FILES = web.AppKey("model_files", ModelFileRemover)
-CLUSTER_TOKEN = web.AppKey("cluster_token", str)
+CREDENTIAL: web.AppKey[Callable[[], str | None]] = web.AppKey("credential")
 UPSTREAM = web.AppKey("upstream", aiohttp.ClientSession)
 LOG_POLL_INTERVAL = web.AppKey("log_poll_interval_s", float)
 
 
 def create_worker_app(
     supervisor: InstanceLookup,
-    cluster_token: str,
+    credential: Callable[[], str | None],
     *,
     log_poll_interval_s: float = 0.2,
     model_files: ModelFileRemover | None = None,
 ) -> web.Application:
-    """The aiohttp application serving the worker API."""
-    app = web.Application(middlewares=[_require_cluster_token])
+    """The aiohttp application serving the worker API.
+
+    `credential` gives the value callers must send (it changes when the worker registers
+    again); None refuses every caller.
+    """
+    app = web.Application(middlewares=[_require_server_credential])
     if model_files is not None:
         app[MODEL_FILES] = model_files
         app.router.add_delete("/model-files/{id:\\d+}", _remove_model_file)
     app[SUPERVISOR] = supervisor
-    app[CLUSTER_TOKEN] = cluster_token
+    app[CREDENTIAL] = credential
     app[LOG_POLL_INTERVAL] = log_poll_interval_s
     app.cleanup_ctx.append(_upstream_session)
     app.router.add_get("/healthz", _healthz)
@@ -110,16 +116,18 @@ async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
 
 
 @web.middleware
-async def _require_cluster_token(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def _require_server_credential(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path == "/healthz":
         return await handler(request)
     header = request.headers.get("Authorization", "")
     token = header.removeprefix("Bearer ").strip()
-    expected = request.app[CLUSTER_TOKEN]
-    if not header.startswith("Bearer ") or not hmac.compare_digest(
-        token.encode(), expected.encode()
+    expected = request.app[CREDENTIAL]()
+    if (
+        not expected
+        or not header.startswith("Bearer ")
+        or not hmac.compare_digest(token.encode(), expected.encode())
     ):
-        return _error(401, "the worker API needs the cluster token")
+        return _error(401, "the worker API answers only its server's credential for this worker")
     return await handler(request)
 
 

@@ -1,7 +1,8 @@
 """The worker's client for the server's worker endpoints, behind a Protocol tests can fake.
 
-One aiohttp session, one base URL. Registration uses the cluster token; every other call
-uses the per-worker token it returned. A 401 on a worker call (the server forgot this worker,
+One aiohttp session, one base URL. Registration uses the cluster token (plus this worker's
+own token when it has one: a known name is granted only with it); every other call uses the
+per-worker token it returned. A 401 on a worker call (the server forgot this worker,
 e.g. its database was reset) triggers one re-registration through ``on_unauthorized`` and
 one retry of the call.
 """
@@ -23,7 +24,7 @@ from gpustack.schemas.model_files import ModelFileCreate, ModelFilePublic, Model
 from gpustack.schemas.model_instances import InstanceStatusUpdate, ModelInstancePublic
 from gpustack.schemas.models import ModelPublic
 from gpustack.schemas.worker_status import WorkerStatus
-from gpustack.schemas.workers import WorkerRegistered, WorkerRegistration
+from gpustack.schemas.workers import WORKER_TOKEN_HEADER, WorkerRegistered, WorkerRegistration
 
 logger = logging.getLogger(__name__)
 
@@ -152,12 +153,17 @@ class HttpServerClient:
             raise RuntimeError("the worker is not registered yet")
         return self._registered.id
 
-    async def register(self, body: WorkerRegistration) -> WorkerRegistered:
-        """Register (or re-register) this worker; the answer's token replaces the old one."""
-        json_body = body.model_dump(mode="json")
-        data = await self._send(
-            "POST", "/v2/workers/register", {"json": json_body}, self.cluster_token
-        )
+    async def register(
+        self, body: WorkerRegistration, worker_token: str | None = None
+    ) -> WorkerRegistered:
+        """Register (or re-register) this worker; the answer's token replaces the old one.
+
+        A name the server already knows is granted only with that worker's own token.
+        """
+        kwargs: dict[str, Any] = {"json": body.model_dump(mode="json")}
+        if worker_token:
+            kwargs["headers"] = {WORKER_TOKEN_HEADER: worker_token}
+        data = await self._send("POST", "/v2/workers/register", kwargs, self.cluster_token)
         self._registered = WorkerRegistered.model_validate(data)
         return self._registered
 
@@ -266,9 +272,11 @@ class HttpServerClient:
 
     async def _send(self, method: str, path: str, kwargs: dict[str, Any], token: str) -> Any:
         url = f"{self.base_url}{path}"
+        headers = self._headers(token) | kwargs.get("headers", {})
+        rest = {k: v for k, v in kwargs.items() if k != "headers"}
         try:
             async with self._http().request(
-                method, url, headers=self._headers(token), timeout=self._timeout, **kwargs
+                method, url, headers=headers, timeout=self._timeout, **rest
             ) as resp:
                 await _raise_for_status(resp)
                 if resp.status == 204:

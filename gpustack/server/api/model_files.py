@@ -44,6 +44,7 @@ from gpustack.server.errors import ApiError, not_found
 from gpustack.server.events import Event, EventType
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 from gpustack.server.security.principal import Principal
+from gpustack.server.security.worker_credentials import worker_api_token
 
 router = APIRouter(prefix="/v2/model-files", tags=["model-files"])
 KIND = "model-files"
@@ -176,7 +177,8 @@ async def delete_model_file(
         if row.source != SourceKind.LOCAL_PATH:
             worker = await session.get(Worker, row.worker_id)
             if worker is not None:
-                await _clean_up_on_worker(worker, row, ctx.cluster_token)
+                token = worker_api_token(ctx.cluster_token, worker)
+                await _clean_up_on_worker(worker, row, token)
     shown = public(row)
     await session.delete(row)
     await session.commit()

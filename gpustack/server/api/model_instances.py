@@ -30,6 +30,7 @@ from gpustack.server.dependencies import (
 from gpustack.server.errors import ApiError, not_found
 from gpustack.server.events import Event, EventType
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
+from gpustack.server.security.worker_credentials import worker_api_token
 
 router = APIRouter(prefix="/v2/model-instances", tags=["model-instances"])
 KIND = "model-instances"
@@ -119,7 +120,9 @@ async def instance_logs(
         raise ApiError(409, f"instance {instance_id} is not placed on a worker yet: no logs")
     url = f"http://{worker.ip}:{worker.port}/instances/{instance_id}/logs"
     params = {"tail": str(tail), "follow": "true" if follow else "false"}
-    return StreamingResponse(_relay(url, params, ctx.cluster_token), media_type="text/plain")
+    # That worker's own credential: the caller's cookie or key never leaves the server.
+    token = worker_api_token(ctx.cluster_token, worker)
+    return StreamingResponse(_relay(url, params, token), media_type="text/plain")
 
 
 async def _relay(url: str, params: dict[str, str], token: str) -> AsyncIterator[bytes]:

@@ -7,12 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gpustack.schemas.common import utcnow
 from gpustack.schemas.model_instances import ModelInstance, ModelInstancePublic
 from gpustack.schemas.workers import (
+    WORKER_TOKEN_HEADER,
     Worker,
     WorkerPublic,
     WorkerRegistered,
@@ -31,8 +33,13 @@ from gpustack.server.errors import ApiError, not_found
 from gpustack.server.events import EventType
 from gpustack.server.heartbeats import HeartbeatRecorder
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
-from gpustack.server.security.authenticator import CREDENTIALS_CHANGED, WORKER_TOKEN_PREFIX
+from gpustack.server.security.authenticator import CREDENTIALS_CHANGED
 from gpustack.server.security.key_material import digest, new_salt
+from gpustack.server.security.worker_credentials import (
+    format_worker_token,
+    proven_secret,
+    worker_api_token,
+)
 
 router = APIRouter(prefix="/v2/workers", tags=["workers"])
 KIND = "workers"
@@ -65,32 +72,61 @@ async def register(
     ctx: Ctx,
     session: Session,
     authorization: Annotated[str, Header()] = "",
+    worker_token: Annotated[str, Header(alias=WORKER_TOKEN_HEADER)] = "",
 ) -> WorkerRegistered:
+    """Join a new worker, or let a known one (proven by its own token) register again."""
     token = authorization.removeprefix("Bearer ").strip()
     if not hmac.compare_digest(token.encode(), ctx.cluster_token.encode()):
         raise ApiError(401, "invalid cluster token: use the token the server printed at start")
     worker = (await session.exec(select(Worker).where(Worker.name == body.name))).first()
     created = worker is None
-    worker = worker or Worker(name=body.name)
-    secret, salt = new_salt(), new_salt()
+    if worker is None:
+        worker = Worker(name=body.name)
+        secret = new_salt()
+        worker.token_salt = new_salt()
+        worker.token_digest = digest(secret, worker.token_salt)
+    else:
+        # The cluster token alone must never take over a known worker's identity.
+        proven = proven_secret(worker, worker_token.strip())
+        if proven is None:
+            raise ApiError(409, _name_taken(worker))
+        # Same token as before: a worker killed before it saved a new one still knows it.
+        secret = proven
     worker.ip, worker.port, worker.labels = body.ip, body.port, body.labels
     worker.status = body.status or worker.status
-    worker.token_salt, worker.token_digest = salt, digest(secret, salt)
     worker.state = WorkerState.MAINTENANCE.value if worker.maintenance else WorkerState.READY.value
     worker.state_message = ""
     worker.heartbeat_time = worker.updated_at = utcnow()
     session.add(worker)
-    await session.commit()
+    try:
+        await session.commit()
+    except IntegrityError:
+        # Another machine registered the same new name a moment ago.
+        raise ApiError(409, f"worker name '{body.name}' was just taken: start again") from None
     assert worker.id is not None
     ctx.publish(
         KIND,
         EventType.CREATED if created else EventType.UPDATED,
         worker.id,
         public(worker),
+        # Its address may have changed: routes to it are rebuilt.
         hint=CREDENTIALS_CHANGED,
     )
     return WorkerRegistered(
-        id=worker.id, name=worker.name, token=f"{WORKER_TOKEN_PREFIX}{worker.id}_{secret}"
+        id=worker.id,
+        name=worker.name,
+        token=format_worker_token(worker.id, secret),
+        worker_api_token=worker_api_token(ctx.cluster_token, worker),
+    )
+
+
+def _name_taken(worker: Worker) -> str:
+    return (
+        f"worker name '{worker.name}' is already registered (worker {worker.id}) and this "
+        "request did not prove to be that worker. If this machine is that worker, start it "
+        "with the data dir that holds its worker_token file. If the machine was reinstalled "
+        f"or replaced, remove worker {worker.id} first (Workers page, or DELETE "
+        f"/v2/workers/{worker.id}), or start this one with another --worker-name."
     )
 
 

@@ -20,6 +20,8 @@ from gpustack.server.context import ServerContext
 from gpustack.server.controllers.worker_changes import WorkerStateChanges
 from gpustack.server.events import Event
 from gpustack.server.gateway.routes import Endpoint, ModelRoute
+from gpustack.server.security.authenticator import CREDENTIALS_CHANGED
+from gpustack.server.security.worker_credentials import worker_api_token
 
 logger = logging.getLogger(__name__)
 
@@ -33,12 +35,18 @@ def is_loopback(address: str) -> bool:
         return address == "localhost"
 
 
-def endpoint_for(instance: ModelInstance, worker: Worker, token: str, direct: bool) -> Endpoint:
-    """Engines on this machine are reached directly; others through their worker's proxy."""
+def endpoint_for(
+    instance: ModelInstance, worker: Worker, cluster_token: str, direct: bool
+) -> Endpoint:
+    """Engines on this machine are reached directly; others through their worker's proxy.
+
+    The proxy gets that worker's own credential, never one another worker would accept.
+    """
     assert instance.id is not None
     if direct and is_loopback(worker.ip) and instance.port:
         return Endpoint(instance.id, f"http://127.0.0.1:{instance.port}")
     base = f"http://{worker.ip}:{worker.port}/proxy/instances/{instance.id}"
+    token = worker_api_token(cluster_token, worker)
     return Endpoint(instance.id, base, {"Authorization": f"Bearer {token}"})
 
 
@@ -98,7 +106,12 @@ class RouteSync:
                 await self._task
 
     def _on_event(self, event: Event) -> None:
-        if event.kind == "workers" and not self._worker_changes.changed(event):
+        # A registration may bring a new address or credential without a change of state.
+        if (
+            event.kind == "workers"
+            and not self._worker_changes.changed(event)
+            and event.hint != CREDENTIALS_CHANGED
+        ):
             return
         if event.kind in _WATCHED:
             self._wanted.set()

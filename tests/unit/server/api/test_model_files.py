@@ -33,6 +33,7 @@ HF = {"source": "huggingface", "huggingface_repo_id": "acme/Tiny-GGUF"}
 class Registered:
     id: int
     headers: dict[str, str]
+    worker_api_token: str
 
 
 @pytest.fixture
@@ -58,7 +59,8 @@ async def register(
     )
     assert resp.status_code == 200, resp.text
     data = resp.json()
-    return Registered(data["id"], {"Authorization": f"Bearer {data['token']}"})
+    headers = {"Authorization": f"Bearer {data['token']}"}
+    return Registered(data["id"], headers, data["worker_api_token"])
 
 
 async def test_admin_pre_downloads_to_a_worker_once(
@@ -197,9 +199,11 @@ class Removals:
 
 
 @asynccontextmanager
-async def worker_api(removals: Removals, token: str) -> AsyncIterator[int]:
+async def worker_api(removals: Removals, credential: dict[str, str]) -> AsyncIterator[int]:
+    """A worker API that accepts `credential["token"]` (filled in once registered)."""
     port = free_port()
-    runner = api_runner(create_worker_app(_NoInstances(), token, model_files=removals))
+    app = create_worker_app(_NoInstances(), lambda: credential.get("token"), model_files=removals)
+    runner = api_runner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
@@ -219,9 +223,10 @@ class _NoInstances:
 async def test_delete_with_cleanup_asks_the_worker_to_remove_the_files(
     admin: httpx.AsyncClient, server: tuple[httpx.AsyncClient, ServerContext]
 ) -> None:
-    removals = Removals()
-    async with worker_api(removals, server[1].cluster_token) as port:
+    removals, credential = Removals(), dict[str, str]()
+    async with worker_api(removals, credential) as port:
         w1 = await register(server, "w1", port)
+        credential["token"] = w1.worker_api_token
         body = {**HF, "huggingface_filename": "*Q4_K_M.gguf", "worker_id": w1.id}
         row = (await admin.post("/v2/model-files", json=body)).json()
         resp = await admin.delete(f"/v2/model-files/{row['id']}", params={"cleanup": "true"})

@@ -42,13 +42,6 @@ async def test_worker_token_reaches_only_worker_endpoints(
             assert (await worker.get(path, headers=headers)).status_code == 403, path
         other = await worker.post(f"/v2/workers/{wid + 1}/heartbeat", headers=headers)
         assert other.status_code == 403
-        # Re-registering rotates the token: the old one stops working at once.
-        await admin.post(
-            "/v2/workers/register", json=REG, headers={"Authorization": f"Bearer {token}"}
-        )
-        assert (
-            await worker.post(f"/v2/workers/{wid}/heartbeat", headers=headers)
-        ).status_code == 401
 
 
 async def test_maintenance_mode_and_delete(

@@ -21,7 +21,12 @@ from gpustack.server.app import create_app
 from gpustack.server.bootstrap import read_or_create_secret
 from gpustack.server.context import ServerContext
 from gpustack.server.events import EventType
-from gpustack.worker.agent import TOKEN_FILE, WorkerAgent, WorkerIdentity
+from gpustack.worker.agent import (
+    TOKEN_FILE,
+    RegistrationRefusedError,
+    WorkerAgent,
+    WorkerIdentity,
+)
 from gpustack.worker.supervisor import SupervisorSettings
 from tests.support.app_client import ADMIN_PASSWORD, login
 
@@ -128,19 +133,84 @@ async def test_worker_token_is_saved_privately_and_refused_outside_worker_endpoi
     assert resp.status_code == 403
 
 
-async def test_worker_api_answers_health_and_refuses_its_own_token(cluster: Cluster) -> None:
+def server_auth(cluster: Cluster) -> dict[str, str]:
+    """What the server sends to this worker's API: the credential it derived for it."""
+    registered = cluster.agent.client.registration
+    assert registered is not None
+    return {"Authorization": f"Bearer {registered.worker_api_token}"}
+
+
+async def test_worker_api_answers_only_the_servers_credential_for_it(cluster: Cluster) -> None:
     worker_url = f"http://127.0.0.1:{cluster.worker_port}"
     token = (cluster.worker_dir / TOKEN_FILE).read_text()
     async with httpx.AsyncClient(base_url=worker_url) as client:
         assert (await client.get("/healthz")).status_code == 200
-        refused = await client.get(
-            "/instances/1/logs", headers={"Authorization": f"Bearer {token}"}
-        )
-        assert refused.status_code == 401
-        unknown = await client.get(
-            "/instances/1/logs", headers={"Authorization": f"Bearer {cluster.cluster_token}"}
-        )
+        # Neither its own token nor the cluster token every worker knows opens it.
+        for refused in (token, cluster.cluster_token):
+            resp = await client.get(
+                "/instances/1/logs", headers={"Authorization": f"Bearer {refused}"}
+            )
+            assert resp.status_code == 401
+        unknown = await client.get("/instances/1/logs", headers=server_auth(cluster))
         assert unknown.status_code == 404
+
+
+def second_agent(cluster: Cluster, data_dir: Path) -> WorkerAgent:
+    """Another worker process named w1, e.g. the same machine restarted."""
+    config = cluster.agent.config.model_copy(update={"data_dir": data_dir})
+    return WorkerAgent(
+        config,
+        cluster.agent.identity,
+        cluster.cluster_token,
+        detectors=[],
+        register_retry_max_s=0.2,
+    )
+
+
+async def stop_agent(cluster: Cluster) -> None:
+    cluster.agent_task.cancel()
+    await asyncio.gather(cluster.agent_task, return_exceptions=True)
+
+
+async def test_a_restarted_worker_registers_again_as_itself(
+    cluster: Cluster, admin: httpx.AsyncClient
+) -> None:
+    [before] = await workers(admin)
+    token = (cluster.worker_dir / TOKEN_FILE).read_text()
+    await stop_agent(cluster)
+
+    restarted = second_agent(cluster, cluster.worker_dir)
+    task = asyncio.create_task(restarted.run())
+    try:
+        await asyncio.wait_for(restarted.registered.wait(), 10)
+        [after] = await workers(admin)
+        assert after["id"] == before["id"] and after["state"] == "ready"
+        assert (cluster.worker_dir / TOKEN_FILE).read_text() == token
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_another_machine_with_the_same_name_is_refused_and_told_what_to_do(
+    cluster: Cluster, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    namesake = second_agent(cluster, tmp_path / "reinstalled")
+
+    with pytest.raises(RegistrationRefusedError) as refused:
+        await asyncio.wait_for(namesake.run(), 10)
+
+    assert "remove worker" in str(refused.value) and "worker_token" in str(refused.value)
+    [worker] = await workers(admin)
+    assert worker["ip"] == "127.0.0.1" and worker["port"] == cluster.worker_port
+    # The real worker keeps working with its token.
+    await asyncio.sleep(0.5)
+    assert (await workers(admin))[0]["state"] == "ready"
+    async with httpx.AsyncClient(base_url=cluster.server_url) as client:
+        token = (cluster.worker_dir / TOKEN_FILE).read_text()
+        beat = await client.post(
+            f"/v2/workers/{worker['id']}/heartbeat", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert beat.status_code == 204
 
 
 async def test_a_forgotten_worker_registers_again(
@@ -231,10 +301,9 @@ async def test_an_assigned_instance_runs_is_proxied_and_stops_when_deleted(
 ) -> None:
     instance_id, port = await run_files_model(cluster, admin, tmp_path)
 
-    # The server reaches the engine through the worker's proxy with the cluster token.
+    # The server reaches the engine through the worker's proxy with its credential for it.
     worker_url = f"http://127.0.0.1:{cluster.worker_port}"
-    auth = {"Authorization": f"Bearer {cluster.cluster_token}"}
-    async with httpx.AsyncClient(base_url=worker_url, headers=auth) as client:
+    async with httpx.AsyncClient(base_url=worker_url, headers=server_auth(cluster)) as client:
         proxied = await client.get(f"/proxy/instances/{instance_id}/")
         assert proxied.status_code == 200 and "Directory listing" in proxied.text
         logs = await client.get(f"/instances/{instance_id}/logs", params={"tail": 50})

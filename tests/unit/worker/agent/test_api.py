@@ -17,7 +17,7 @@ from gpustack.worker.supervisor import InstanceState, InstanceStatus
 
 from .network import free_port
 
-TOKEN = "cluster-secret"
+TOKEN = "gpustack_wapi_for-this-worker"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
@@ -90,7 +90,7 @@ def instances(tmp_path: Path) -> Instances:
 
 @pytest.fixture
 async def worker_url(instances: Instances) -> AsyncIterator[str]:
-    app = create_worker_app(instances, TOKEN, log_poll_interval_s=0.02)
+    app = create_worker_app(instances, lambda: TOKEN, log_poll_interval_s=0.02)
     async with serve(app, free_port()) as url:
         yield url
 
@@ -116,13 +116,13 @@ async def test_healthz_needs_no_token(worker_url: str, http: aiohttp.ClientSessi
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"X-Token": TOKEN}])
-async def test_logs_and_proxy_refuse_callers_without_the_cluster_token(
+async def test_logs_and_proxy_refuse_callers_without_the_servers_credential(
     worker_url: str, http: aiohttp.ClientSession, headers: dict[str, str]
 ) -> None:
     for path in ("/instances/7/logs", "/proxy/instances/7/v1/models"):
         async with http.get(f"{worker_url}{path}", headers=headers) as resp:
             assert resp.status == 401
-            assert "cluster token" in (await resp.json())["message"]
+            assert "credential" in (await resp.json())["message"]
 
 
 async def test_logs_tail_returns_the_last_lines(
