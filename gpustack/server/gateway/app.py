@@ -29,7 +29,7 @@ from .metrics import GatewayMetrics
 from .model_list import answer_models, is_model_path
 from .operations import Operation, UpstreamRequest, default_operations
 from .prefixes import route_path
-from .quirks import QuirksByBackend
+from .quirks import UNKNOWN, quirks_by_backend
 from .request import read_body
 from .responses import JSON, send_bytes, send_error
 from .routes import Endpoint, RouteTable
@@ -80,7 +80,7 @@ class GatewayApp:
         )
         self._auth = authenticator
         self._transport = transport or AiohttpTransport(settings)
-        self._quirks = QuirksByBackend(default_registry() if engines is None else engines)
+        self._quirks = quirks_by_backend(default_registry() if engines is None else engines)
         if operations is None:
             affinity = settings.balancer is BalancerMode.PREFIX_AFFINITY
             operations = default_operations(settings.affinity_prefix_chars if affinity else 0)
@@ -140,7 +140,7 @@ class GatewayApp:
             route = self.routes.get(model)
             if route is None or not principal.may_use_model(model):
                 raise model_not_found(model)
-            quirks = self._quirks(route.backend)
+            quirks = self._quirks.get(route.backend, UNKNOWN)
             call = Call(principal, route, quirks, body, content_type or "application/json", doc)
             upstream = op.prepare(call)
             outcome.stream = upstream.stream

@@ -13,13 +13,6 @@ AUTOMATIC = ResponseQuirks(closes_after_stream=True)
 UNKNOWN = ResponseQuirks()
 
 
-class QuirksByBackend:
-    """Backend name → the quirks its engine declares (one dict lookup per request)."""
-
-    __slots__ = ("_quirks",)
-
-    def __init__(self, engines: Mapping[str, Engine]) -> None:
-        self._quirks = {"": AUTOMATIC} | {name: engine.quirks for name, engine in engines.items()}
-
-    def __call__(self, backend: str) -> ResponseQuirks:
-        return self._quirks.get(backend, UNKNOWN)
+def quirks_by_backend(engines: Mapping[str, Engine]) -> dict[str, ResponseQuirks]:
+    """Backend name → the quirks its engine declares; look up with `.get(backend, UNKNOWN)`."""
+    return {"": AUTOMATIC} | {name: engine.quirks for name, engine in engines.items()}
