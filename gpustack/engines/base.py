@@ -131,6 +131,12 @@ class ResponseQuirks:
     rerank_returns_usage: bool = True
     # `/embeddings` honours `encoding_format: "base64"`.
     embeddings_base64: bool = True
+    # `/rerank` scores are raw logits, not 0-1 relevance (the gateway applies a sigmoid).
+    rerank_scores_are_logits: bool = False
+    # The server closes a kept-alive connection after a streamed answer while still
+    # advertising keep-alive: streams to it ask for `Connection: close`, so a dead connection
+    # is never reused.
+    closes_after_stream: bool = False
 
 
 @runtime_checkable

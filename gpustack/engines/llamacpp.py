@@ -45,6 +45,8 @@ class LlamaCppEngine:
         rerank_sorted=True,
         rerank_returns_usage=True,
         embeddings_base64=True,
+        rerank_scores_are_logits=True,
+        closes_after_stream=True,  # cpp-httplib
     )
 
     def serves(self, profile: ModelProfile, categories: Sequence[Category]) -> bool:

@@ -6,6 +6,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gpustack.server.gateway.prefixes import PREFIX_DIRS
+
 
 class BodyTooLarge(Exception):
     pass
@@ -20,7 +22,7 @@ class BodyLimitMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The inference gateway enforces its own limit without wrapping `receive`.
-        if scope["type"] != "http" or scope["path"].startswith(("/v1/", "/v1-openai/")):
+        if scope["type"] != "http" or scope["path"].startswith(PREFIX_DIRS):
             await self.app(scope, receive, send)
             return
         for name, value in scope["headers"]:

@@ -1,4 +1,4 @@
-"""Plugs the OpenAI-compatible gateway into the server: `/v1` and `/v1-openai`."""
+"""Plugs the OpenAI-compatible gateway into the server under its `PREFIXES`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from starlette.types import Receive, Scope, Send
 
 from gpustack.server.context import ServerContext
 from gpustack.server.gateway import GatewayApp, GatewaySettings
+from gpustack.server.gateway.prefixes import PREFIXES
 from gpustack.server.gateway.usage_store import DatabaseUsageSink
-
-PREFIXES = ("/v1", "/v1-openai")
 
 
 def build_gateway(ctx: ServerContext) -> GatewayApp:
@@ -34,7 +33,7 @@ class _LateBoundGateway:
 
 
 class InferenceFirst:
-    """The server's outermost ASGI app: `/v1` and `/v1-openai` go straight to the gateway.
+    """The server's outermost ASGI app: the gateway's prefixes go straight to the gateway.
 
     The gateway is the hot path; FastAPI's middleware stack and route matching would wrap
     every request and every streamed chunk. Everything else (and all of it when CORS is on,

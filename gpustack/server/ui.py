@@ -15,9 +15,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from gpustack.server.errors import error_response
+from gpustack.server.gateway.prefixes import PREFIXES
 
 UI_DIST = Path(__file__).resolve().parent.parent / "ui_dist"
-_API_PREFIXES = ("/v1", "/v1-openai", "/v2", "/auth", "/metrics", "/docs", "/openapi.json")
+_API_PREFIXES = (*PREFIXES, "/v2", "/auth", "/metrics", "/docs", "/openapi.json")
 
 _MISSING_UI = """<!doctype html><title>GPUStack</title>
 <p>The web UI is not built. Run <code>cd ui && npm ci && npm run build</code>.

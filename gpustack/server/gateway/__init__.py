@@ -1,8 +1,8 @@
-"""OpenAI-compatible inference gateway: `/v1` and `/v1-openai`.
+"""OpenAI-compatible inference gateway, mounted at each of `PREFIXES` (`/v1`, `/v1-openai`).
 
-The server builds a `GatewayApp`, mounts it at both prefixes, calls `startup()`/`shutdown()`
+The server builds a `GatewayApp`, mounts it at every prefix, calls `startup()`/`shutdown()`
 in its lifespan, keeps the `RouteTable` in sync with running instances, and serves
-`gateway.metrics.render()` at `/metrics`.
+`gateway.metrics.render()` at `/metrics`. Each API is an operation module in `operations/`.
 """
 
 from .app import GatewayApp
@@ -10,6 +10,8 @@ from .auth import Authenticator
 from .balancer import Balancer
 from .errors import GatewayError
 from .metrics import GatewayMetrics
+from .operations import Operation, UpstreamRequest, default_operations
+from .prefixes import PREFIXES
 from .routes import Endpoint, ModelRoute, RouteTable
 from .settings import BalancerMode, GatewaySettings
 from .upstream import (
@@ -17,12 +19,14 @@ from .upstream import (
     Transport,
     UpstreamBroken,
     UpstreamConnectError,
+    UpstreamError,
     UpstreamResponse,
     UpstreamTimeout,
 )
 from .usage import UsageRecord, UsageRecorder, UsageSink
 
 __all__ = [
+    "PREFIXES",
     "AiohttpTransport",
     "Authenticator",
     "Balancer",
@@ -33,13 +37,17 @@ __all__ = [
     "GatewayMetrics",
     "GatewaySettings",
     "ModelRoute",
+    "Operation",
     "RouteTable",
     "Transport",
     "UpstreamBroken",
     "UpstreamConnectError",
+    "UpstreamError",
+    "UpstreamRequest",
     "UpstreamResponse",
     "UpstreamTimeout",
     "UsageRecord",
     "UsageRecorder",
     "UsageSink",
+    "default_operations",
 ]

@@ -1,7 +1,9 @@
-"""The gateway as one raw ASGI application, mounted at `/v1` and `/v1-openai`.
+"""The gateway as one raw ASGI application, mounted at each of `prefixes.PREFIXES`.
 
-A request's way: route (this module) → auth → balancer → upstream → streaming / normalize →
-usage, limits and metrics.
+Every inference request takes the same way, whatever its operation: look the operation up by
+path → auth → `parse` → route and access → `prepare` → limits → balancer → upstream →
+the operation's `relay` → usage, limits and metrics. What differs per API lives in its
+operation module (`operations/`).
 """
 
 from __future__ import annotations
@@ -9,40 +11,39 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs, unquote
 
 from starlette.datastructures import Headers
+
+from gpustack.engines.base import Engine
+from gpustack.engines.registry import default_registry
 
 from .asgi import Receive, Scope, Send
 from .auth import Authenticator, authenticate_for_inference
 from .balancer import Balancer
-from .errors import GatewayError, model_not_found, no_instance, normalize_upstream_error
-from .errors import upstream_timeout as timeout_error
-from .exchange import Exchange
-from .jsonio import dumps, loads
+from .call import Call, Outcome
+from .errors import GatewayError, model_not_found, no_instance, upstream_failure
 from .limits import RateLimiter
 from .metrics import GatewayMetrics
-from .normalize import embeddings_response, ensure_usage, rerank_response
-from .operations import OPERATIONS, Kind, Operation, Prepared, prepare
-from .request import InferenceRequest, parse_json_request, parse_multipart_request, read_body
-from .responses import JSON, SSE_HEADERS, send_bytes, send_chunk, send_error, start_stream
-from .routes import Endpoint, ModelRoute, RouteTable
+from .model_list import answer_models, is_model_path
+from .operations import Operation, UpstreamRequest, default_operations
+from .prefixes import route_path
+from .quirks import UNKNOWN, quirks_by_backend
+from .request import read_body
+from .responses import JSON, send_bytes, send_error
+from .routes import Endpoint, RouteTable
 from .settings import BalancerMode, GatewaySettings
-from .streaming import SseRelay, error_event
 from .upstream import (
     AiohttpTransport,
     Transport,
-    UpstreamBroken,
     UpstreamConnectError,
+    UpstreamError,
     UpstreamResponse,
-    UpstreamTimeout,
 )
 from .usage import UsageRecorder, UsageSink
 
 logger = logging.getLogger(__name__)
-
-_PREFIXES = ("/v1-openai", "/v1")
 
 
 class GatewayApp:
@@ -50,6 +51,9 @@ class GatewayApp:
 
     Call `startup()` before serving and `shutdown()` after (or run it as a standalone ASGI app
     whose lifespan does both). `metrics.render()` gives the Prometheus text for `/metrics`.
+    `engines` (backend name → engine; the shipped registry by default) tells how each
+    backend's answers differ from the contract. `operations` (path → operation) are the APIs
+    served; `operations.default_operations` by default.
     """
 
     def __init__(
@@ -60,6 +64,8 @@ class GatewayApp:
         usage_sink: UsageSink,
         metrics: GatewayMetrics | None = None,
         transport: Transport | None = None,
+        engines: Mapping[str, Engine] | None = None,
+        operations: Mapping[str, Operation[Any]] | None = None,
     ) -> None:
         self.settings = settings
         self.routes = routes
@@ -74,11 +80,11 @@ class GatewayApp:
         )
         self._auth = authenticator
         self._transport = transport or AiohttpTransport(settings)
-        self._affinity_chars = (
-            settings.affinity_prefix_chars
-            if settings.balancer is BalancerMode.PREFIX_AFFINITY
-            else 0
-        )
+        self._quirks = quirks_by_backend(default_registry() if engines is None else engines)
+        if operations is None:
+            affinity = settings.balancer is BalancerMode.PREFIX_AFFINITY
+            operations = default_operations(settings.affinity_prefix_chars if affinity else 0)
+        self._operations = operations
 
     async def startup(self) -> None:
         await self._transport.start()
@@ -106,93 +112,60 @@ class GatewayApp:
                 return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = _route_path(scope)
+        path = route_path(scope)
         method = scope["method"]
         try:
-            op = OPERATIONS.get(path)
+            op = self._operations.get(path)
             if op is not None:
                 if method != "POST":
                     raise GatewayError(405, f"Use POST for {path}.", code="method_not_allowed")
                 await self._infer(scope, receive, send, op)
-            elif path == "/models" or path.startswith("/models/"):
+            elif is_model_path(path):
                 if method != "GET":
                     raise GatewayError(405, f"Use GET for {path}.", code="method_not_allowed")
-                await self._models(scope, send, path)
+                await answer_models(scope, send, path, self._auth, self.routes)
             else:
                 raise GatewayError(404, f"Unknown path {path}.", code="not_found")
         except GatewayError as exc:
             await send_error(send, exc)
 
-    # -- GET /models -------------------------------------------------------------------------
-
-    async def _models(self, scope: Scope, send: Send, path: str) -> None:
-        principal = await authenticate_for_inference(self._auth, Headers(scope=scope))
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        with_meta = query.get("with_meta", ["false"])[-1].lower() in ("1", "true", "yes")
-        if path == "/models":
-            items = [
-                _model_entry(r, with_meta)
-                for r in self.routes.all()
-                if r.endpoints and principal.may_use_model(r.name)
-            ]
-            await send_bytes(send, 200, JSON, dumps({"object": "list", "data": items}))
-            return
-        name = unquote(path[len("/models/") :])
-        route = self.routes.get(name)
-        if route is None or not route.endpoints or not principal.may_use_model(name):
-            raise model_not_found(name)
-        await send_bytes(send, 200, JSON, dumps(_model_entry(route, with_meta)))
-
-    # -- POST inference routes ---------------------------------------------------------------
-
-    async def _infer(self, scope: Scope, receive: Receive, send: Send, op: Operation) -> None:
-        ex = Exchange(op.name, time.perf_counter(), time.time())
+    async def _infer(self, scope: Scope, receive: Receive, send: Send, op: Operation[Any]) -> None:
+        outcome = Outcome(time.perf_counter(), time.time())
+        call: Call | None = None
         try:
-            ex.principal = await authenticate_for_inference(self._auth, Headers(scope=scope))
-            request = await self._read_request(scope, receive, op)
-            route = self.routes.get(request.model)
-            if route is None or not ex.principal.may_use_model(request.model):
-                raise model_not_found(request.model)
-            ex.route = route
-            prepared = prepare(op, request, route, self._affinity_chars)
-            ex.stream = prepared.stream
-            self.limiter.admit(ex.principal)
-            if prepared.rerank is not None and not prepared.rerank.documents:
-                body = {"model": route.name, "results": [], "usage": {"total_tokens": 0}}
-                await send_bytes(send, 200, JSON, dumps(body))
+            principal = await authenticate_for_inference(self._auth, Headers(scope=scope))
+            body = await read_body(receive, self.settings.max_body_bytes)
+            content_type = _content_type(scope)
+            model, doc = op.parse(body, content_type)
+            route = self.routes.get(model)
+            if route is None or not principal.may_use_model(model):
+                raise model_not_found(model)
+            quirks = self._quirks.get(route.backend, UNKNOWN)
+            call = Call(principal, route, quirks, body, content_type or "application/json", doc)
+            upstream = op.prepare(call)
+            outcome.stream = upstream.stream
+            self.limiter.admit(principal)
+            if upstream.answer is not None:
+                await send_bytes(send, 200, JSON, upstream.answer)
                 return
             if not route.endpoints:
                 raise no_instance(route.name)
-            await self._forward_until_disconnect(receive, send, op, request, route, prepared, ex)
+            await self._forward_until_disconnect(receive, send, op, call, upstream, outcome)
         except GatewayError as exc:
-            ex.status = exc.status
-            if not ex.response_started:
+            outcome.status = exc.status
+            if not outcome.response_started:
                 await send_error(send, exc)
         finally:
-            self._account(ex)
-
-    async def _read_request(
-        self, scope: Scope, receive: Receive, op: Operation
-    ) -> InferenceRequest:
-        body = await read_body(receive, self.settings.max_body_bytes)
-        content_type = ""
-        for key, value in scope["headers"]:
-            if key == b"content-type":
-                content_type = value.decode("latin-1")
-                break
-        if op.multipart:
-            return parse_multipart_request(body, content_type)
-        return parse_json_request(body, content_type or "application/json")
+            self._account(op, call, outcome)
 
     async def _forward_until_disconnect(
         self,
         receive: Receive,
         send: Send,
-        op: Operation,
-        request: InferenceRequest,
-        route: ModelRoute,
-        prepared: Prepared,
-        ex: Exchange,
+        op: Operation[Any],
+        call: Call,
+        upstream: UpstreamRequest,
+        outcome: Outcome,
     ) -> None:
         """Forward, cancelling the upstream request when the client goes away.
 
@@ -219,13 +192,13 @@ class GatewayApp:
 
         timer = loop.call_later(self.settings.disconnect_watch_after_s, start_watching)
         try:
-            await self._forward(send, op, request, route, prepared, ex)
+            await self._forward(send, op, call, upstream, outcome)
         except asyncio.CancelledError:
             if not disconnected:
                 raise
             handler.uncancel()
-            ex.status = 499
-            ex.response_started = True  # nobody is left to answer
+            outcome.status = 499
+            outcome.response_started = True  # nobody is left to answer
         finally:
             timer.cancel()
             if watcher is not None:
@@ -234,201 +207,86 @@ class GatewayApp:
     async def _forward(
         self,
         send: Send,
-        op: Operation,
-        request: InferenceRequest,
-        route: ModelRoute,
-        prepared: Prepared,
-        ex: Exchange,
+        op: Operation[Any],
+        call: Call,
+        upstream: UpstreamRequest,
+        outcome: Outcome,
     ) -> None:
-        endpoint, response = await self._connect(op, request, route, prepared)
-        ex.instance_id = endpoint.instance_id
-        gauge = self.metrics.in_flight_gauge(route.name, endpoint.instance_id)
+        endpoint, response = await self._connect(op, call, upstream)
+        outcome.instance_id = endpoint.instance_id
+        gauge = self.metrics.in_flight_gauge(call.route.name, endpoint.instance_id)
         gauge.inc()
         try:
-            ok = 200 <= response.status < 300
-            if ok and prepared.stream and response.content_type.startswith("text/event-stream"):
-                await self._relay_events(send, response, prepared, ex)
-            elif ok and op.kind is Kind.SPEECH:
-                await self._relay_bytes(send, response, ex)
-            else:
-                await self._answer_whole(send, op, response, route, prepared, ex)
+            await op.relay(call, upstream, response, send, outcome)
         finally:
             gauge.dec()
             response.release()
             self.balancer.release(endpoint)
 
     async def _connect(
-        self, op: Operation, request: InferenceRequest, route: ModelRoute, prepared: Prepared
+        self, op: Operation[Any], call: Call, upstream: UpstreamRequest
     ) -> tuple[Endpoint, UpstreamResponse]:
         """Pick an instance and send; an instance that cannot be reached is left for the next."""
+        route = call.route
         tried: set[int] = set()
         dropped: set[int] = set()
+        unreachable: UpstreamConnectError | None = None
         while True:
-            endpoint = self.balancer.pick(route.endpoints, tried, prepared.affinity_key)
+            endpoint = self.balancer.pick(route.endpoints, tried, upstream.affinity_key)
             if endpoint is None:
-                raise GatewayError(
-                    503,
-                    f"No instance of '{route.name}' could be reached.",
-                    type="service_unavailable",
-                    code="no_reachable_instance",
-                )
-            headers = {"Content-Type": request.content_type, "Accept-Encoding": "identity"}
+                if unreachable is None:  # not reached: only tried instances are left out
+                    unreachable = UpstreamConnectError("no instance to try")
+                raise upstream_failure(unreachable, route.name)
+            headers = {"Content-Type": call.content_type, "Accept-Encoding": "identity"}
             if endpoint.headers:
                 headers.update(endpoint.headers)
-            if prepared.stream and route.backend in self.settings.close_after_stream_backends:
+            if upstream.stream and call.quirks.closes_after_stream:
                 headers["Connection"] = "close"
             self.balancer.acquire(endpoint)
             try:
                 response = await self._transport.send(
                     endpoint.base_url + op.upstream_path,
                     headers,
-                    prepared.body,
-                    stream=prepared.stream or op.kind is Kind.SPEECH,
+                    upstream.body,
+                    stream=upstream.chunked,
                 )
             except UpstreamConnectError as exc:
                 self.balancer.release(endpoint)
                 logger.warning("instance %s unreachable: %s", endpoint.instance_id, exc)
+                unreachable = exc
                 if not exc.refused and endpoint.instance_id not in dropped:
                     dropped.add(endpoint.instance_id)  # a stale keep-alive connection
                 else:
                     tried.add(endpoint.instance_id)
                 continue
-            except UpstreamTimeout:
+            except UpstreamError as exc:
                 self.balancer.release(endpoint)
-                raise timeout_error(route.name) from None
+                raise upstream_failure(exc, route.name) from None
             except BaseException:
                 self.balancer.release(endpoint)
                 raise
             return endpoint, response
 
-    async def _relay_events(
-        self, send: Send, response: UpstreamResponse, prepared: Prepared, ex: Exchange
-    ) -> None:
-        relay = SseRelay(prepared.prompt_estimate, prepared.strip_usage_events)
-        await start_stream(send, response.status, SSE_HEADERS)
-        ex.response_started = True
-        tail = b""
-        try:
-            async for chunk in response.iter_chunks():
-                out = relay.feed(chunk)
-                if ex.ttft_s is None and relay.first_token_seen:
-                    ex.ttft_s = time.perf_counter() - ex.started
-                if out:
-                    await send_chunk(send, out)
-            tail = relay.finish()
-        except UpstreamTimeout:
-            ex.status = 504
-            tail = relay.finish() + error_event(
-                "The engine went silent for too long.", "timeout_error", "upstream_timeout"
-            )
-        except UpstreamBroken as exc:
-            ex.status = 502
-            tail = relay.finish() + error_event(
-                f"The engine's answer broke off: {exc}", "server_error", "upstream_broken"
-            )
-        ex.take_usage(relay.usage)
-        await send_chunk(send, tail, more=False)
-
-    async def _relay_bytes(self, send: Send, response: UpstreamResponse, ex: Exchange) -> None:
-        headers = [(b"content-type", response.content_type.encode() or b"application/octet-stream")]
-        await start_stream(send, response.status, headers)
-        ex.response_started = True
-        try:
-            async for chunk in response.iter_chunks():
-                await send_chunk(send, chunk)
-        except (UpstreamTimeout, UpstreamBroken):
-            ex.status = 502  # the client sees a truncated body; nothing else can be said
-        await send_chunk(send, b"", more=False)
-
-    async def _answer_whole(
-        self,
-        send: Send,
-        op: Operation,
-        response: UpstreamResponse,
-        route: ModelRoute,
-        prepared: Prepared,
-        ex: Exchange,
-    ) -> None:
-        try:
-            body = await response.read()
-        except UpstreamTimeout:
-            raise timeout_error(route.name) from None
-        except UpstreamBroken as exc:
-            raise GatewayError(
-                502, f"The engine's answer broke off: {exc}", type="server_error"
-            ) from None
-        status = response.status
-        ex.status = status
-        content_type = response.content_type.encode() or JSON
-        if status >= 400:
-            body, content_type = normalize_upstream_error(status, body), JSON
-        elif op.kind in (Kind.CHAT, Kind.COMPLETION, Kind.EMBEDDINGS, Kind.RERANK):
-            body = self._normalize(op, body, route, prepared, ex)
-        await send_bytes(send, status, content_type, body)
-
-    def _normalize(
-        self, op: Operation, body: bytes, route: ModelRoute, prepared: Prepared, ex: Exchange
-    ) -> bytes:
-        try:
-            doc: Any = loads(body)
-        except ValueError:
-            return body
-        if not isinstance(doc, dict):
-            return body
-        changed = False
-        if op.kind is Kind.RERANK and prepared.rerank is not None:
-            logits = route.backend in self.settings.rerank_logit_backends
-            doc = rerank_response(doc, prepared.rerank, route.name, logits)
-            changed = True
-        elif op.kind is Kind.EMBEDDINGS:
-            changed = embeddings_response(doc, route.name, prepared.want_base64)
-        elif "choices" in doc:
-            changed = ensure_usage(doc, prepared.prompt_estimate)
-        ex.take_usage(doc.get("usage"))
-        return dumps(doc) if changed else body
-
-    # -- accounting ----------------------------------------------------------------------------
-
-    def _account(self, ex: Exchange) -> None:
-        duration = time.perf_counter() - ex.started
-        model = ex.route.name if ex.route is not None else ""
+    def _account(self, op: Operation[Any], call: Call | None, outcome: Outcome) -> None:
+        duration = time.perf_counter() - outcome.started
         self.metrics.observe(
-            model,
-            ex.operation,
-            ex.status,
+            call.route.name if call is not None else "",
+            op.name,
+            outcome.status,
             duration,
-            ex.ttft_s,
-            ex.prompt_tokens,
-            ex.completion_tokens,
+            outcome.ttft_s,
+            outcome.prompt_tokens,
+            outcome.completion_tokens,
         )
-        if ex.principal is not None and ex.total_tokens:
-            self.limiter.spend(ex.principal, ex.total_tokens)
-        record = ex.usage_record(duration)
-        if record is not None:
-            self.usage.record(record)
+        if call is None:
+            return
+        if outcome.total_tokens:
+            self.limiter.spend(call.principal, outcome.total_tokens)
+        self.usage.record(outcome.usage_record(op.name, call, duration))
 
 
-def _route_path(scope: Scope) -> str:
-    """The path below the mount point (`/chat/completions`), also when served standalone."""
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    if root and path.startswith(root):
-        path = path[len(root) :]
-    for prefix in _PREFIXES:
-        if path.startswith(prefix + "/"):
-            return path[len(prefix) :]
-    return path
-
-
-def _model_entry(route: ModelRoute, with_meta: bool) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "id": route.name,
-        "object": "model",
-        "created": route.created_at,
-        "owned_by": "gpustack",
-    }
-    if with_meta:
-        entry["categories"] = list(route.categories)
-        entry["context_length"] = route.context_length
-        entry["capabilities"] = list(route.capabilities)
-    return entry
+def _content_type(scope: Scope) -> str:
+    for key, value in scope["headers"]:
+        if key == b"content-type":
+            return str(value.decode("latin-1"))
+    return ""

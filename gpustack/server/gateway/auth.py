@@ -7,7 +7,7 @@ from typing import Protocol
 
 from gpustack.server.security.principal import Principal
 
-from .errors import forbidden_scope, model_not_found, unauthorized
+from .errors import forbidden_scope, unauthorized
 
 
 class Authenticator(Protocol):
@@ -29,8 +29,3 @@ async def authenticate_for_inference(
     if not principal.may_infer:
         raise forbidden_scope()
     return principal
-
-
-def check_model_access(principal: Principal, model_name: str) -> None:
-    if not principal.may_use_model(model_name):
-        raise model_not_found(model_name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .jsonio import dumps, loads
+from .upstream import UpstreamBroken, UpstreamConnectError, UpstreamError, UpstreamTimeout
 
 
 class GatewayError(Exception):
@@ -77,18 +78,37 @@ def no_instance(name: str) -> GatewayError:
     )
 
 
-def upstream_timeout(name: str) -> GatewayError:
-    return GatewayError(
-        504,
-        f"The model '{name}' did not answer in time.",
-        type="timeout_error",
-        code="upstream_timeout",
-    )
-
-
 def rate_limited(message: str, retry_after: int) -> GatewayError:
     return GatewayError(
         429, message, type="rate_limit_error", code="rate_limit_exceeded", retry_after=retry_after
+    )
+
+
+def upstream_failure(exc: UpstreamError, model: str) -> GatewayError:
+    """The one answer to an engine that failed, before its answer or mid-way through it."""
+    if isinstance(exc, UpstreamTimeout):
+        return GatewayError(
+            504,
+            f"The model '{model}' did not answer in time.",
+            type="timeout_error",
+            code="upstream_timeout",
+        )
+    if isinstance(exc, UpstreamBroken):
+        return GatewayError(
+            502,
+            f"The engine's answer broke off: {exc}",
+            type="server_error",
+            code="upstream_broken",
+        )
+    if isinstance(exc, UpstreamConnectError):
+        return GatewayError(
+            503,
+            f"No instance of '{model}' could be reached.",
+            type="service_unavailable",
+            code="no_reachable_instance",
+        )
+    return GatewayError(
+        502, f"The engine failed: {exc}", type="server_error", code="upstream_error"
     )
 
 

@@ -1,30 +1,21 @@
-"""Reading an inference request: body, `model`, and the checks made before any upstream call."""
+"""Reading an inference request's body and its `model`, as JSON or as a multipart form."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from .asgi import Receive
 from .errors import GatewayError, bad_request
 from .jsonio import loads
-from .routes import ModelRoute
 
 
-@dataclass(slots=True)
-class InferenceRequest:
-    """A parsed request. `doc` is the JSON body (None for multipart, forwarded as is)."""
+class ParsedBody(NamedTuple):
+    """The model a body names, and the body as JSON (None for multipart, forwarded as is)."""
 
     model: str
-    body: bytes
-    content_type: str
     doc: dict[str, Any] | None
-
-    @property
-    def stream(self) -> bool:
-        return self.doc is not None and self.doc.get("stream") is True
 
 
 async def read_body(receive: Receive, limit: int) -> bytes:
@@ -44,8 +35,7 @@ async def read_body(receive: Receive, limit: int) -> bytes:
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def parse_json_request(body: bytes, content_type: str) -> InferenceRequest:
-
+def parse_json_body(body: bytes) -> ParsedBody:
     try:
         doc = loads(body)
     except ValueError:
@@ -55,10 +45,10 @@ def parse_json_request(body: bytes, content_type: str) -> InferenceRequest:
     model = doc.get("model")
     if not isinstance(model, str) or not model:
         raise bad_request("The 'model' field is required.", param="model")
-    return InferenceRequest(model, body, content_type, doc)
+    return ParsedBody(model, doc)
 
 
-def parse_multipart_request(body: bytes, content_type: str) -> InferenceRequest:
+def parse_multipart_body(body: bytes, content_type: str) -> ParsedBody:
     ctype, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
     if ctype != b"multipart/form-data" or not boundary:
@@ -66,7 +56,7 @@ def parse_multipart_request(body: bytes, content_type: str) -> InferenceRequest:
     model = _multipart_field(body, boundary, b"model")
     if not model:
         raise bad_request("The 'model' form field is required.", param="model")
-    return InferenceRequest(model.strip(), body, content_type, None)
+    return ParsedBody(model.strip(), None)
 
 
 def _multipart_field(body: bytes, boundary: bytes, wanted: bytes) -> str | None:
@@ -113,45 +103,3 @@ def _multipart_field(body: bytes, boundary: bytes, wanted: bytes) -> str | None:
         raise bad_request("The multipart body could not be parsed.") from None
     found = state["found"]
     return found.decode("utf-8", "replace") if isinstance(found, bytes) else None
-
-
-def validate_chat(doc: dict[str, Any], route: ModelRoute) -> None:
-    messages = doc.get("messages")
-    if not isinstance(messages, list):
-        raise bad_request("'messages' must be a list of messages.", param="messages")
-    if "vision" in route.capabilities:
-        return
-    for message in messages:
-        content = message.get("content") if isinstance(message, dict) else None
-        if isinstance(content, list) and any(_is_image_part(part) for part in content):
-            raise bad_request(
-                f"The model '{route.name}' does not accept images: it has no vision capability.",
-                param="messages",
-            )
-
-
-def _is_image_part(part: object) -> bool:
-    return isinstance(part, dict) and part.get("type") in ("image_url", "input_image")
-
-
-def prompt_text(doc: dict[str, Any], limit: int) -> str:
-    """The start of the prompt (messages or prompt), used for affinity and estimates."""
-    prompt = doc.get("prompt")
-    if isinstance(prompt, str):
-        return prompt[:limit]
-    pieces: list[str] = []
-    size = 0
-    for message in doc.get("messages") or ():
-        if not isinstance(message, dict):
-            continue
-        content = message.get("content")
-        if isinstance(content, list):
-            content = " ".join(
-                p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)
-            )
-        if isinstance(content, str):
-            pieces.append(content)
-            size += len(content)
-            if size >= limit:
-                break
-    return "\n".join(pieces)[:limit]

@@ -37,9 +37,9 @@ class ModelRoute:
 
 
 class RouteTable:
-    """Model name → route, replaced wholesale or per model by the server's controller.
+    """Model name → route, replaced wholesale by the server's controller.
 
-    Reads are a single dict lookup; writes swap in a new dict, so a reader never sees a
+    Reads are a single dict lookup; a write swaps in a new dict, so a reader never sees a
     half-applied update.
     """
 
@@ -54,12 +54,3 @@ class RouteTable:
 
     def replace_all(self, routes: Iterable[ModelRoute]) -> None:
         self._routes = {r.name: r for r in routes}
-
-    def upsert(self, route: ModelRoute) -> None:
-        # Drop any older entry for the same model id: a rename must not leave the old name.
-        routes = {n: r for n, r in self._routes.items() if r.model_id != route.model_id}
-        routes[route.name] = route
-        self._routes = routes
-
-    def remove(self, model_id: int) -> None:
-        self._routes = {n: r for n, r in self._routes.items() if r.model_id != model_id}

@@ -33,12 +33,5 @@ class GatewaySettings:
     usage_batch_size: int = 200
     usage_flush_interval_s: float = 1.0
     usage_queue_size: int = 100_000
-    # Backends whose /rerank answers raw logits rather than 0-1 scores.
-    rerank_logit_backends: frozenset[str] = frozenset({"llama.cpp", "llamacpp", "llama-box"})
-    # Backends whose server closes a connection after a streamed answer while still advertising
-    # keep-alive (llama.cpp's cpp-httplib): streams to them ask for `Connection: close`, so a
-    # dead connection is never reused. "" is a deployment whose backend is chosen
-    # automatically (llama.cpp for GGUF).
-    close_after_stream_backends: frozenset[str] = frozenset({"llama.cpp", "llamacpp", ""})
     # Largest accepted request body (audio and image uploads included).
     max_body_bytes: int = 256 * 1024 * 1024

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .errors import GatewayError
 from .jsonio import dumps, loads
 
 _USAGE = re.compile(rb'"usage"\s*:\s*\{')
@@ -99,7 +100,6 @@ def _parse_event(event: bytes) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) else None
 
 
-def error_event(message: str, type: str, code: str) -> bytes:
+def error_event(error: GatewayError) -> bytes:
     """A mid-stream failure, in the shape clients raise as the error message."""
-    body = {"error": {"message": message, "type": type, "param": None, "code": code}}
-    return b"data: " + dumps(body) + b"\n\n"
+    return b"data: " + error.body() + b"\n\n"

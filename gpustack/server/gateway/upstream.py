@@ -1,8 +1,10 @@
 """The client side towards engines, behind a small transport seam tests can replace.
 
-`Transport.send` raises `UpstreamConnectError` when nothing reached the engine's answer yet
-(safe to retry on another instance) and `UpstreamTimeout` when the engine was too slow.
-`UpstreamResponse.iter_chunks` raises `UpstreamTimeout` or `UpstreamBroken` mid-body.
+Every failure towards an engine is an `UpstreamError` (`errors.upstream_failure` turns one
+into the client's answer). `Transport.send` raises `UpstreamConnectError` when nothing reached
+the engine's answer yet (safe to retry on another instance) and `UpstreamTimeout` when the
+engine was too slow. `UpstreamResponse.iter_chunks` and `read` raise `UpstreamTimeout` or
+`UpstreamBroken` mid-body.
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ import aiohttp
 from .settings import GatewaySettings
 
 
-class UpstreamConnectError(Exception):
+class UpstreamError(Exception):
+    """The engine could not be reached, was too slow, or broke off its answer."""
+
+
+class UpstreamConnectError(UpstreamError):
     """The request did not get an answer started: another instance may be tried.
 
     `refused` is False when an open (pooled) connection dropped before the answer: the
@@ -27,11 +33,11 @@ class UpstreamConnectError(Exception):
         self.refused = refused
 
 
-class UpstreamTimeout(Exception):
+class UpstreamTimeout(UpstreamError):
     """The engine did not answer (or went silent) within the configured timeout."""
 
 
-class UpstreamBroken(Exception):
+class UpstreamBroken(UpstreamError):
     """The engine's answer broke off midway."""
 
 

@@ -1,27 +1,42 @@
-"""What the gateway learns about one request on its way, for usage, limits and metrics."""
+"""One inference request: its values once read (`Call`), and what became of it (`Outcome`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from gpustack.engines.base import ResponseQuirks
 from gpustack.server.security.principal import Principal
 
 from .routes import ModelRoute
 from .usage import UsageRecord
 
 
-@dataclass(slots=True)
-class Exchange:
-    """Mutable per-request state, filled in as the request moves through the gateway."""
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A request the gateway accepted: who asked, for which model, with what body.
 
-    operation: str
+    `doc` is the body as JSON (None for multipart bodies, forwarded as they are); an operation
+    may rewrite it in place while preparing the upstream request. `quirks` are those of the
+    engine that serves the model.
+    """
+
+    principal: Principal
+    route: ModelRoute
+    quirks: ResponseQuirks
+    body: bytes
+    content_type: str
+    doc: dict[str, Any] | None
+
+
+@dataclass(slots=True)
+class Outcome:
+    """Per-request accounting, filled in on the way: for metrics, usage records and limits."""
+
     started: float  # perf_counter
     arrived: float  # wall clock
-    principal: Principal | None = None
-    route: ModelRoute | None = None
-    instance_id: int | None = None
     stream: bool = False
+    instance_id: int | None = None
     status: int = 200
     response_started: bool = False
     ttft_s: float | None = None
@@ -38,16 +53,14 @@ class Exchange:
             self.prompt_tokens + self.completion_tokens
         )
 
-    def usage_record(self, duration_s: float) -> UsageRecord | None:
-        if self.principal is None or self.route is None:
-            return None
+    def usage_record(self, operation: str, call: Call, duration_s: float) -> UsageRecord:
         return UsageRecord(
             timestamp=self.arrived,
-            user_id=self.principal.user_id,
-            api_key_id=self.principal.api_key_id,
-            model_id=self.route.model_id,
-            model_name=self.route.name,
-            operation=self.operation,
+            user_id=call.principal.user_id,
+            api_key_id=call.principal.api_key_id,
+            model_id=call.route.model_id,
+            model_name=call.route.name,
+            operation=operation,
             instance_id=self.instance_id,
             status_code=self.status,
             stream=self.stream,

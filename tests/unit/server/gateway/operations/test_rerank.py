@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from gpustack.server.gateway.errors import GatewayError
-from gpustack.server.gateway.normalize import RerankRequest, rerank_response
+from gpustack.server.gateway.operations.rerank import RerankRequest, rerank_response
 
 from ..conftest import KEY, Harness
 from ..standin import RERANK_LOGITS

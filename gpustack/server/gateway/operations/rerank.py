@@ -1,7 +1,8 @@
-"""Rerank: one answer shape whatever the engine.
+"""`POST /rerank`: one answer shape whatever the engine.
 
 `{"results": [{"index", "relevance_score", "document": {"text"}}], "usage"}`, sorted by score
-descending, cut to `top_n` (clamped to the number of documents), scores in 0-1.
+descending, cut to `top_n` (clamped to the number of documents), scores in 0-1. Engines are
+asked for every score; cutting, sorting and echoing documents are done here.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from ..call import Call
 from ..errors import bad_request
+from ..jsonio import dumps
+from .base import ReshapingOperation, UpstreamRequest, json_doc
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,31 @@ class RerankRequest:
         out["top_n"] = len(self.documents)
         out.pop("return_documents", None)
         return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RerankUpstream(UpstreamRequest):
+    request: RerankRequest
+
+
+class Rerank(ReshapingOperation[RerankUpstream]):
+    path = "/rerank"
+    name = "rerank"
+    upstream_path = "/v1/rerank"
+
+    def prepare(self, call: Call) -> RerankUpstream:
+        doc = json_doc(call)
+        request = RerankRequest.from_body(doc)
+        if not request.documents:
+            empty = {"model": call.route.name, "results": [], "usage": {"total_tokens": 0}}
+            return RerankUpstream(call.body, answer=dumps(empty), request=request)
+        return RerankUpstream(dumps(request.upstream_body(doc)), request=request)
+
+    def reshape(
+        self, call: Call, upstream: RerankUpstream, doc: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        logits = call.quirks.rerank_scores_are_logits
+        return rerank_response(doc, upstream.request, call.route.name, logits)
 
 
 def _document_text(doc: object) -> str:
