@@ -1,14 +1,19 @@
-"""/auth: log in (session cookie), log out, change password."""
+"""/auth: log in (session cookie), log out, change password.
+
+Logout and password changes bump the user's session generation, which ends every session the
+user has (all browsers, not only this one); a password change hands this browser a new cookie.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Response
+from fastapi import APIRouter, Form, Request, Response
 from sqlmodel import select
 
 from gpustack.schemas.common import utcnow
 from gpustack.schemas.users import PasswordUpdate, User, UserPublic
+from gpustack.server.context import ServerContext
 from gpustack.server.dependencies import Ctx, Session, UserPrincipal
 from gpustack.server.errors import ApiError
 from gpustack.server.events import EventType
@@ -16,6 +21,19 @@ from gpustack.server.security.passwords import PasswordPolicyError, check_passwo
 from gpustack.server.security.sessions import SESSION_COOKIE
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def set_session_cookie(response: Response, ctx: ServerContext, user: User) -> None:
+    """A session for the user's current generation."""
+    assert user.id is not None
+    response.set_cookie(
+        SESSION_COOKIE,
+        ctx.codec.issue(user.id, user.session_generation),
+        max_age=ctx.codec.expire_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=ctx.config.ssl_certfile is not None,
+    )
 
 
 @router.post("/login", response_model=UserPublic)
@@ -32,27 +50,33 @@ async def login(
         raise ApiError(401, "incorrect username or password")
     if not user.is_active:
         raise ApiError(403, "this account is deactivated; ask an administrator")
-    assert user.id is not None
-    response.set_cookie(
-        SESSION_COOKIE,
-        ctx.codec.issue(user.id),
-        max_age=ctx.codec.expire_seconds,
-        httponly=True,
-        samesite="lax",
-        secure=ctx.config.ssl_certfile is not None,
-    )
+    set_session_cookie(response, ctx, user)
     return user
 
 
 @router.post("/logout")
-async def logout(response: Response) -> dict[str, str]:
+async def logout(
+    request: Request, response: Response, ctx: Ctx, session: Session
+) -> dict[str, str]:
+    principal = await ctx.authenticator.session_principal(request.headers)
+    user = None if principal is None else await session.get(User, principal.user_id)
+    if user is not None:
+        # Ends every session of this user: a copied cookie dies with the one logged out.
+        user.session_generation += 1
+        session.add(user)
+        await session.commit()
+        ctx.publish("users", EventType.UPDATED, user.id or 0, _public(user))
     response.delete_cookie(SESSION_COOKIE)
     return {"message": "logged out"}
 
 
 @router.post("/update-password", response_model=UserPublic)
 async def update_password(
-    body: PasswordUpdate, principal: UserPrincipal, ctx: Ctx, session: Session
+    body: PasswordUpdate,
+    principal: UserPrincipal,
+    ctx: Ctx,
+    session: Session,
+    response: Response,
 ) -> User:
     user = await session.get(User, principal.user_id)
     if user is None:
@@ -67,13 +91,16 @@ async def update_password(
         raise ApiError(400, str(exc)) from exc
     user.hashed_password = await ctx.passwords.hash(body.new_password)
     user.require_password_change = False
+    user.session_generation += 1
     user.updated_at = utcnow()
     session.add(user)
     await session.commit()
-    ctx.publish(
-        "users",
-        EventType.UPDATED,
-        principal.user_id,
-        UserPublic.model_validate(user, from_attributes=True),
-    )
+    ctx.publish("users", EventType.UPDATED, principal.user_id, _public(user))
+    if principal.api_key_id is None:
+        # The other sessions ended; this browser carries on with a fresh cookie.
+        set_session_cookie(response, ctx, user)
     return user
+
+
+def _public(user: User) -> UserPublic:
+    return UserPublic.model_validate(user, from_attributes=True)
