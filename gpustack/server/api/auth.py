@@ -17,10 +17,14 @@ from gpustack.server.context import ServerContext
 from gpustack.server.dependencies import Ctx, Session, UserPrincipal
 from gpustack.server.errors import ApiError
 from gpustack.server.events import EventType
+from gpustack.server.security.login_throttle import Attempt
 from gpustack.server.security.passwords import PasswordPolicyError, check_password_policy
 from gpustack.server.security.sessions import SESSION_COOKIE
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+
+# One answer for an unknown user, a wrong password and a deactivated account alike.
+LOGIN_REFUSED = "incorrect username or password"
 
 
 def set_session_cookie(response: Response, ctx: ServerContext, user: User) -> None:
@@ -36,20 +40,41 @@ def set_session_cookie(response: Response, ctx: ServerContext, user: User) -> No
     )
 
 
+def client_address(request: Request) -> str:
+    """The peer address. X-Forwarded-For is not read here: only uvicorn may apply it, and it
+    does so only for connections from the proxies it trusts (loopback unless configured)."""
+    return request.client.host if request.client is not None else ""
+
+
+def begin_attempt(ctx: ServerContext, request: Request, username: str) -> Attempt:
+    """A counted password attempt, or 429 with Retry-After while throttled."""
+    attempt = ctx.login_throttle.begin(username, client_address(request))
+    if isinstance(attempt, int):
+        raise ApiError(
+            429,
+            f"too many failed attempts; try again in {attempt} seconds",
+            {"Retry-After": str(attempt)},
+        )
+    return attempt
+
+
 @router.post("/login", response_model=UserPublic)
 async def login(
     ctx: Ctx,
     session: Session,
+    request: Request,
     response: Response,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=256)],
 ) -> User:
+    attempt = begin_attempt(ctx, request, username)
     user = (await session.exec(select(User).where(User.username == username))).first()
-    valid = user is not None and await ctx.passwords.verify(user.hashed_password, password)
-    if user is None or not valid:
-        raise ApiError(401, "incorrect username or password")
-    if not user.is_active:
-        raise ApiError(403, "this account is deactivated; ask an administrator")
+    # Always one argon2 verification, so timing does not tell which user names exist.
+    hashed = None if user is None else user.hashed_password
+    valid = await ctx.passwords.verify_login(hashed, password)
+    if user is None or not valid or not user.is_active:
+        raise ApiError(401, LOGIN_REFUSED)
+    ctx.login_throttle.succeeded(attempt)
     set_session_cookie(response, ctx, user)
     return user
 
@@ -76,13 +101,17 @@ async def update_password(
     principal: UserPrincipal,
     ctx: Ctx,
     session: Session,
+    request: Request,
     response: Response,
 ) -> User:
     user = await session.get(User, principal.user_id)
     if user is None:
         raise ApiError(404, "user not found")
+    # Guessing the current password here counts like guessing it at login.
+    attempt = begin_attempt(ctx, request, user.username)
     if not await ctx.passwords.verify(user.hashed_password, body.current_password):
         raise ApiError(400, "current password is incorrect")
+    ctx.login_throttle.succeeded(attempt)
     if body.new_password == body.current_password:
         raise ApiError(400, "the new password must differ from the current one")
     try:
