@@ -20,6 +20,8 @@ class User(TimestampColumns, table=True):
     is_admin: bool = False
     is_active: bool = True
     require_password_change: bool = False
+    # In every session cookie; bumped to end all of the user's sessions (never public).
+    session_generation: int = 0
 
 
 class UserCreate(BaseModel):

@@ -73,6 +73,8 @@ async def reset_admin_password(
         admin.hashed_password = await passwords.hash(password)
         admin.require_password_change = True
         admin.is_active = True
+        # Ends the admin's sessions (a running server sees it once its user cache is dropped).
+        admin.session_generation += 1
         session.add(admin)
         await session.commit()
     write_secret_file(data_dir / PASSWORD_FILE, password)

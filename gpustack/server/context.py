@@ -13,6 +13,7 @@ from gpustack.config import Config
 from gpustack.server.events import Event, EventBus, EventType
 from gpustack.server.gateway.routes import RouteTable
 from gpustack.server.security.authenticator import Authenticator
+from gpustack.server.security.login_throttle import LoginThrottle
 from gpustack.server.security.passwords import PasswordHashing
 from gpustack.server.security.sessions import SessionCodec
 
@@ -28,6 +29,7 @@ class ServerContext:
     passwords: PasswordHashing
     cluster_token: str
     routes: RouteTable = field(default_factory=RouteTable)
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     extras: dict[str, Any] = field(default_factory=dict)
 
     def publish(

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gpustack.schemas.common import utcnow
 from gpustack.schemas.users import User, UserCreate, UserPublic, UserUpdate
+from gpustack.server.api.auth import set_session_cookie
 from gpustack.server.context import ServerContext
 from gpustack.server.dependencies import AdminPrincipal, Ctx, Session, UserPrincipal
 from gpustack.server.errors import ApiError, not_found
@@ -72,7 +73,12 @@ async def get_user(user_id: int, _: AdminPrincipal, session: Session) -> User:
 
 @router.put("/{user_id}", response_model=UserPublic)
 async def update_user(
-    user_id: int, body: UserUpdate, principal: AdminPrincipal, ctx: Ctx, session: Session
+    user_id: int,
+    body: UserUpdate,
+    principal: AdminPrincipal,
+    ctx: Ctx,
+    session: Session,
+    response: Response,
 ) -> User:
     user = await session.get(User, user_id)
     if user is None:
@@ -86,10 +92,17 @@ async def update_user(
     if body.password is not None:
         _check_policy(body.password)
         user.hashed_password = await ctx.passwords.hash(body.password)
+    ends_sessions = body.password is not None or body.is_active is False
+    if ends_sessions:
+        # A reset password or a deactivation ends the user's sessions for good (reactivating
+        # the account does not bring them back).
+        user.session_generation += 1
     user.updated_at = utcnow()
     session.add(user)
     await session.commit()
     ctx.publish(KIND, EventType.UPDATED, user_id, public(user))
+    if ends_sessions and user_id == principal.user_id and principal.api_key_id is None:
+        set_session_cookie(response, ctx, user)  # an admin resetting their own password
     return user
 
 

@@ -1,7 +1,8 @@
 """Turn request headers into a Principal: API keys, the session cookie, worker tokens.
 
 The request path never runs argon2: keys are checked by a salted SHA-256 digest, and the
-verified rows are cached until an event says the key or its user changed.
+verified rows are cached until an event says the key or its user changed. A session cookie is
+valid only while its generation equals the user's (bumped by logout and password changes).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from gpustack.schemas.workers import Worker
 from gpustack.server.events import Event, EventType
 from gpustack.server.security.key_material import digest_matches, parse_key
 from gpustack.server.security.principal import KeyLimits, KeyScope, Principal
-from gpustack.server.security.sessions import SESSION_COOKIE, SessionCodec
+from gpustack.server.security.sessions import SESSION_COOKIE, SessionClaims, SessionCodec
 
 WORKER_TOKEN_PREFIX = "gpustack_worker_"
 # Event hint: the row's credentials changed (a worker re-registered with a new token).
@@ -47,6 +48,7 @@ class _CachedUser:
     is_admin: bool
     is_active: bool
     must_change_password: bool
+    session_generation: int
     # The user's public JSON, so `/v2/users/me` needs no database round trip.
     public_json: bytes
 
@@ -76,11 +78,14 @@ class Authenticator:
         self._keys: dict[str, _CachedKey] = {}
         self._users: dict[int, _CachedUser] = {}
         self._workers: dict[int, _CachedWorker] = {}
+        # Counts user events: a row read before the latest one may be stale, so is not cached.
+        self._user_events = 0
 
     def on_event(self, event: Event) -> None:
         if event.kind == "api-keys":
             self._keys = {k: v for k, v in self._keys.items() if v.key_id != event.id}
         elif event.kind == "users":
+            self._user_events += 1
             self._users.pop(event.id, None)
             if event.type == "DELETED":
                 self._keys = {k: v for k, v in self._keys.items() if v.user_id != event.id}
@@ -96,11 +101,15 @@ class Authenticator:
             if token.startswith(WORKER_TOKEN_PREFIX):
                 return await self._worker_principal(token)
             return await self._key_principal(token)
+        return await self.session_principal(headers)
+
+    async def session_principal(self, headers: Mapping[str, str]) -> Principal | None:
+        """The user of a still-valid session cookie; None without one (API keys ignored)."""
         session = _cookie(headers.get("cookie"), SESSION_COOKIE)
         if session:
-            user_id = self._codec.user_id_of(session)
-            if user_id is not None:
-                return await self._user_principal(user_id)
+            claims = self._codec.decode(session)
+            if claims is not None:
+                return await self._user_principal(claims)
         return None
 
     async def user_public_json(self, user_id: int) -> bytes | None:
@@ -130,12 +139,14 @@ class Authenticator:
             limits=cached.limits,
         )
 
-    async def _user_principal(self, user_id: int) -> Principal | None:
-        user = await self._user(user_id)
+    async def _user_principal(self, claims: SessionClaims) -> Principal | None:
+        user = await self._user(claims.user_id)
         if user is None or not user.is_active:
             return None
+        if user.session_generation != claims.generation:
+            return None  # ended by a logout or a password change
         return Principal(
-            user_id=user_id,
+            user_id=claims.user_id,
             username=user.username,
             is_admin=user.is_admin,
             must_change_password=user.must_change_password,
@@ -183,6 +194,7 @@ class Authenticator:
     async def _user(self, user_id: int) -> _CachedUser | None:
         cached = self._users.get(user_id)
         if cached is None:
+            events_before = self._user_events
             async with self._sessions() as session:
                 row = await session.get(User, user_id)
             if row is None:
@@ -193,9 +205,11 @@ class Authenticator:
                 row.is_admin,
                 row.is_active,
                 row.require_password_change,
+                row.session_generation,
                 public.model_dump_json().encode(),
             )
-            self._users[user_id] = cached
+            if self._user_events == events_before:
+                self._users[user_id] = cached
         return cached
 
 

@@ -53,6 +53,7 @@ class PasswordHashing:
 
     def __init__(self, hasher: PasswordHasher | None = None) -> None:
         self._hasher = hasher or default_hasher()
+        self._dummy_hash: str | None = None
 
     def hash_sync(self, password: str) -> str:
         return self._hasher.hash(password)
@@ -68,3 +69,19 @@ class PasswordHashing:
 
     async def verify(self, hashed: str, password: str) -> bool:
         return await asyncio.to_thread(self.verify_sync, hashed, password)
+
+    async def verify_login(self, hashed: str | None, password: str) -> bool:
+        """Like `verify`; without a hash (no such user) it spends the same time, then fails.
+
+        An unknown user name must not answer faster than a known one with a wrong password.
+        """
+        if hashed is not None:
+            return await self.verify(hashed, password)
+        await asyncio.to_thread(self._verify_dummy, password)
+        return False
+
+    def _verify_dummy(self, password: str) -> None:
+        if self._dummy_hash is None:
+            # Same hasher, so the same parameters (and cost) as real hashes.
+            self._dummy_hash = self._hasher.hash(generate_password())
+        self.verify_sync(self._dummy_hash, password)

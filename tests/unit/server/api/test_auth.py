@@ -98,4 +98,5 @@ async def test_deactivated_user_is_refused_at_once(admin: httpx.AsyncClient, use
         login_resp = await anon.post(
             "/auth/login", data={"username": "alice", "password": "alice-pass-1"}
         )
-        assert login_resp.status_code == 403
+        # Refused like a wrong password: the answer does not confirm the password was right.
+        assert login_resp.status_code == 401
