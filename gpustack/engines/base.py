@@ -86,6 +86,9 @@ class ResourceEstimate:
     vram_bytes_per_gpu: tuple[int, ...] = ()
     offload_layers: int | None = None
     note: str = ""
+    # The context size this estimate priced, for engines that size a KV cache by it; the
+    # instance is launched with exactly this size.
+    context_length: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,7 +59,10 @@ class LlamaCppEngine:
         if request.gpu_count <= 0:
             ram = profile.weights_bytes + profile.extra_bytes + kv_bytes + RAM_OVERHEAD_BYTES
             return ResourceEstimate(
-                ram_bytes=ram, offload_layers=0, note=f"CPU only, ctx {context}"
+                ram_bytes=ram,
+                offload_layers=0,
+                note=f"CPU only, ctx {context}",
+                context_length=context,
             )
         layers = profile.layer_count
         offload = self._offload_layers(profile, request)
@@ -80,6 +83,7 @@ class LlamaCppEngine:
             vram_bytes_per_gpu=tuple(b + GPU_OVERHEAD_BYTES for b in per_gpu),
             offload_layers=offload,
             note=note,
+            context_length=context,
         )
 
     def context_size(self, profile: ModelProfile, request: PlacementRequest) -> int:

@@ -64,6 +64,12 @@ class ModelInstance(TimestampColumns, table=True):
     download_progress: float = 0.0
     restart_count: int = 0
     resolved_path: str | None = None
+    # What the scheduler decided, so the worker launches exactly that and the gateway knows
+    # whose quirks to expect. None until placed.
+    backend: str | None = SQLField(default=None, max_length=64)
+    backend_version: str | None = SQLField(default=None, max_length=64)
+    categories: list[str] | None = SQLField(default=None, sa_column=Column(JSON))
+    context_length: int | None = None
 
     def release(self, message: str) -> None:
         """Unassign from its worker and go back to pending, so the scheduler places it anew."""
@@ -72,6 +78,9 @@ class ModelInstance(TimestampColumns, table=True):
         self.port = None
         self.gpu_indexes = []
         self.computed_resource_claim = None
+        self.backend = self.backend_version = None
+        self.categories = None
+        self.context_length = None
         self.state = InstanceState.PENDING.value
         self.state_message = message
         self.download_progress = 0.0
@@ -92,6 +101,10 @@ class ModelInstancePublic(TimestampFields):
     state_message: str
     download_progress: float
     restart_count: int
+    backend: str | None = None
+    backend_version: str | None = None
+    categories: list[str] | None = None
+    context_length: int | None = None
 
 
 class InstanceStatusUpdate(BaseModel):

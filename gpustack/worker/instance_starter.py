@@ -6,7 +6,6 @@ supervisor takes over from `starting` on.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,11 +17,8 @@ from gpustack.engines.base import (
     Engine,
     LaunchContext,
     LaunchSpec,
-    ModelFormat,
-    ModelProfile,
 )
-from gpustack.engines.profiles import ModelProfileError, profile_model
-from gpustack.engines.registry import CUSTOM, EngineRegistry, UnknownEngineError
+from gpustack.engines.registry import EngineRegistry, UnknownEngineError
 from gpustack.schemas.model_instances import InstanceState, ModelInstancePublic
 from gpustack.schemas.models import ModelPublic, SourceKind
 from gpustack.worker.downloads import (
@@ -158,8 +154,7 @@ class InstanceStarter:
         return path
 
     async def _launch(self, instance: ModelInstancePublic, model: ModelPublic, path: Path) -> None:
-        categories = tuple(model.categories)
-        engine, categories = await self._pick_engine(model, path, categories, instance.gpu_indexes)
+        engine, categories = await self._scheduled_engine(instance, model, path)
         ports = self.supervisor.ports
         port = ports.allocate(instance.id)
         try:
@@ -177,6 +172,7 @@ class InstanceStarter:
                 command_template=model.backend_command,
                 data_dir=self.settings.data_dir,
                 health_path=model.health_path,
+                context_length=instance.context_length,
             )
             spec = engine.build_launch(context)
             await self.supervisor.start(
@@ -193,32 +189,18 @@ class InstanceStarter:
                 raise InstanceStartError(f"cannot build the {engine.name} command: {exc}") from exc
             raise
 
-    async def _pick_engine(
-        self,
-        model: ModelPublic,
-        path: Path,
-        categories: tuple[Category, ...],
-        gpu_indexes: Sequence[int],
+    async def _scheduled_engine(
+        self, instance: ModelInstancePublic, model: ModelPublic, path: Path
     ) -> tuple[Engine, tuple[Category, ...]]:
+        """The engine and categories the scheduler decided; the worker never re-decides them."""
+        if not instance.backend:
+            raise InstanceStartError("the scheduler recorded no engine for this instance")
         try:
-            if model.backend == CUSTOM:
-                # The user vouches for a custom command: no need to understand the files.
-                return self.registry[CUSTOM], categories
-            profile = await _profile(path)
-            categories = categories or profile.categories
-            if model.backend:
-                return self.registry[model.backend], categories
-            engine = self.registry.default_for(profile, categories, gpu_available=bool(gpu_indexes))
-            return engine, categories
-        except (ModelProfileError, UnknownEngineError) as exc:
+            engine = self.registry[instance.backend]
+        except UnknownEngineError as exc:
             raise InstanceStartError(_message(exc)) from exc
-
-
-async def _profile(path: Path) -> ModelProfile:
-    profile = await asyncio.to_thread(profile_model, path)
-    if profile.format is ModelFormat.UNKNOWN:
-        raise ModelProfileError(f"{path.name}: unknown model format")
-    return profile
+        categories = tuple(Category(c) for c in instance.categories or model.categories)
+        return engine, categories
 
 
 def _message(exc: Exception) -> str:

@@ -60,6 +60,8 @@ async def build_routes(ctx: ServerContext) -> list[ModelRoute]:
         ).all()
         workers = {w.id: w for w in (await session.exec(select(Worker))).all()}
     by_model: dict[int, list[Endpoint]] = {}
+    # The engine the scheduler recorded on the running instances says whose quirks to expect.
+    backends: dict[int, str] = {}
     for instance in running:
         worker = workers.get(instance.worker_id)
         if worker is None or worker.state not in ("ready", "maintenance"):
@@ -68,12 +70,13 @@ async def build_routes(ctx: ServerContext) -> list[ModelRoute]:
             instance, worker, ctx.cluster_token, ctx.config.gateway_direct_loopback
         )
         by_model.setdefault(instance.model_id, []).append(endpoint)
+        backends.setdefault(instance.model_id, instance.backend or "")
     return [
         ModelRoute(
             model_id=model.id,
             name=model.name,
             categories=tuple(model.categories),
-            backend=model.backend or "",
+            backend=backends.get(model.id) or model.backend or "",
             endpoints=tuple(by_model.get(model.id, ())),
             capabilities=tuple((model.meta or {}).get("capabilities") or ()),
             context_length=(model.meta or {}).get("context_length"),

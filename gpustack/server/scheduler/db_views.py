@@ -26,7 +26,7 @@ from gpustack.server.scheduler.inputs import (
     WorkerState,
     WorkerView,
 )
-from gpustack.server.scheduler.results import Placement
+from gpustack.server.scheduler.results import EngineDecision, Placement
 
 # Where a distributed instance keeps the parts on helper workers, beside ram/vram.
 HELPERS_KEY = "helpers"
@@ -126,8 +126,13 @@ def claim_json(estimate: ResourceEstimate, indexes: tuple[int, ...]) -> dict[str
     ).model_dump(mode="json")
 
 
-def assign(instance: ModelInstance, placement: Placement, worker_ip: str | None) -> None:
-    """Write a placement onto an instance row (the caller commits and publishes)."""
+def assign(
+    instance: ModelInstance, placement: Placement, worker_ip: str | None, engine: EngineDecision
+) -> None:
+    """Write a placement and the engine decided for it onto an instance row.
+
+    The caller commits and publishes; the worker then launches exactly this.
+    """
     claim = claim_json(placement.claim, placement.gpu_indexes)
     claim["offload_layers"] = placement.offload_layers
     if placement.helpers:
@@ -142,6 +147,10 @@ def assign(instance: ModelInstance, placement: Placement, worker_ip: str | None)
     instance.worker_ip = worker_ip
     instance.gpu_indexes = list(placement.gpu_indexes)
     instance.computed_resource_claim = claim
+    instance.backend = engine.backend
+    instance.backend_version = engine.backend_version
+    instance.categories = list(engine.categories)
+    instance.context_length = placement.claim.context_length
     instance.state = InstanceState.SCHEDULED.value
     instance.state_message = placement.describe()
 

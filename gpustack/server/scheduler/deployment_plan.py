@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from gpustack.engines.base import Engine, ModelFormat
 from gpustack.engines.registry import EngineRegistry, UnknownEngineError
 from gpustack.schemas.models import ModelSpec as DeploymentSpec
 from gpustack.server.scheduler.analysis import ModelAnalysis
 from gpustack.server.scheduler.db_views import scheduler_spec
 from gpustack.server.scheduler.placer import place_replicas
-from gpustack.server.scheduler.results import ReplicaPlan
+from gpustack.server.scheduler.results import EngineDecision, ReplicaPlan
 from gpustack.server.scheduler.snapshot import ClusterSnapshot
 
 
@@ -50,4 +52,9 @@ def plan_deployment(
     except EngineChoiceError as exc:
         return ReplicaPlan((), count, str(exc))
     model = scheduler_spec(spec, analysis.profile, engine.name)
-    return place_replicas(model, cluster, engine, count=count)
+    decision = EngineDecision(
+        backend=engine.name,
+        backend_version=spec.backend_version,
+        categories=tuple(str(c) for c in model.categories),
+    )
+    return replace(place_replicas(model, cluster, engine, count=count), engine=decision)

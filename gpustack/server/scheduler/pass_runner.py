@@ -154,8 +154,10 @@ class SchedulingPass:
                 changed += [i for i in instances if _mark(i, InstanceState.PENDING, outcome)]
                 continue
             plan = plan_deployment(spec, outcome, cluster, self._registry, len(instances))
-            for instance, placement in zip(instances, plan.placements, strict=False):
-                assign(instance, placement, ips.get(placement.worker_id))
+            placed = zip(instances, plan.placements, strict=False) if plan.engine else ()
+            for instance, placement in placed:
+                assert plan.engine is not None
+                assign(instance, placement, ips.get(placement.worker_id), plan.engine)
                 if outcome.caveat:
                     instance.state_message += f" ({outcome.caveat})"
                 instance.updated_at = utcnow()

@@ -67,6 +67,15 @@ class ScheduleResult:
 
 
 @dataclass(frozen=True, slots=True)
+class EngineDecision:
+    """Which engine runs a deployment's instances, and for what: decided once, here."""
+
+    backend: str
+    backend_version: str | None
+    categories: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ReplicaPlan:
     """The answer for several replicas at once; claims accumulate between them."""
 
@@ -74,6 +83,8 @@ class ReplicaPlan:
     requested: int
     # Why the first replica that could not be placed failed; "" when all were placed.
     message: str
+    # None when no engine could be chosen (then nothing is placed).
+    engine: EngineDecision | None = None
 
     @property
     def complete(self) -> bool:

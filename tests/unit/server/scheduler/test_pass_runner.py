@@ -157,3 +157,34 @@ async def test_workers_in_maintenance_or_without_status_are_explained(
     assert instance.state_message == (
         "no worker can run this model: worker-m is in maintenance; worker-n is not_ready"
     )
+
+
+async def test_the_scheduler_records_the_engine_it_decided_on_the_instance(
+    ctx: ServerContext, tiny_llama_gguf: Path
+) -> None:
+    await add_worker(ctx, "worker-a", 24)
+    model_id = await add_deployment(
+        ctx, name="tiny", source="local_path", local_path=str(tiny_llama_gguf)
+    )
+    pinned_id = await add_deployment(
+        ctx,
+        name="pinned",
+        source="local_path",
+        local_path=str(tiny_llama_gguf),
+        backend="llama.cpp",
+        backend_version="b5000",
+        backend_parameters=["--ctx-size", "1024"],
+    )
+
+    await SchedulingPass(ctx).run()
+
+    (chosen,) = await instances_of(ctx, model_id)
+    assert (chosen.backend, chosen.backend_version, chosen.categories) == (
+        "llama.cpp",
+        None,
+        ["llm"],
+    )
+    assert chosen.context_length and chosen.context_length > 0
+    (pinned,) = await instances_of(ctx, pinned_id)
+    assert (pinned.backend, pinned.backend_version) == ("llama.cpp", "b5000")
+    assert pinned.context_length == 1024

@@ -38,6 +38,8 @@ def instance(
         "state_message": "",
         "download_progress": 0.0,
         "restart_count": 0,
+        "backend": "llama.cpp",
+        "categories": ["llm"],
         "created_at": "2025-01-01T00:00:00Z",
         "updated_at": "2025-01-01T00:00:00Z",
     }

@@ -241,6 +241,7 @@ async def place_instance(
         assert row is not None
         row.worker_id, row.worker_name, row.worker_ip = worker_id, "w1", "127.0.0.1"
         row.computed_resource_claim = {"ram": 0, "vram": {}}
+        row.backend, row.categories = "custom", ["llm"]
         row.state = "scheduled"
         session.add(row)
         await session.commit()

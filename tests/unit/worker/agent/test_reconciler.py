@@ -197,7 +197,7 @@ async def test_download_progress_is_reported_about_once_per_interval(tmp_path: P
         backend_command="engine --port {{port}}",
         categories=["llm"],
     )
-    h.server.instances[7] = instance(7)
+    h.server.instances[7] = instance(7, backend="custom")
 
     await h.reconciler.resync()
     await h.reconciler.wait_for_starts()
@@ -282,3 +282,48 @@ async def test_a_stale_state_on_the_server_is_corrected(
 
     assert h.server.states(7) == ["running"]
     assert 7 not in h.supervisor.stopped
+
+
+async def test_the_worker_launches_the_scheduled_engine_not_one_it_would_pick(
+    tmp_path: Path, tiny_llama_gguf: Path
+) -> None:
+    # A GGUF would profile as llama.cpp; the scheduler decided vLLM, so vLLM runs.
+    h = Harness(tmp_path)
+    h.server.models[3] = model(local_path=str(tiny_llama_gguf))
+    h.server.instances[7] = instance(7, backend="vllm")
+
+    await h.reconciler.resync()
+    await h.reconciler.wait_for_starts()
+
+    assert h.server.last(7).state == "running", h.server.last(7).state_message
+    argv = " ".join(h.supervisor.started[7].argv)
+    assert "vllm" in argv and str(tiny_llama_gguf) in argv
+
+
+async def test_the_priced_context_size_reaches_the_engine(
+    tmp_path: Path, tiny_llama_gguf: Path
+) -> None:
+    h = Harness(tmp_path)
+    h.server.models[3] = model(local_path=str(tiny_llama_gguf))
+    h.server.instances[7] = instance(7, context_length=3072)
+
+    await h.reconciler.resync()
+    await h.reconciler.wait_for_starts()
+
+    argv = list(h.supervisor.started[7].argv)
+    assert argv[argv.index("--ctx-size") + 1] == "3072"
+
+
+async def test_an_instance_without_a_recorded_engine_is_not_guessed(
+    tmp_path: Path, tiny_llama_gguf: Path
+) -> None:
+    h = Harness(tmp_path)
+    h.server.models[3] = model(local_path=str(tiny_llama_gguf))
+    h.server.instances[7] = instance(7, backend=None)
+
+    await h.reconciler.resync()
+    await h.reconciler.wait_for_starts()
+
+    assert h.server.last(7).state == "error"
+    assert "no engine" in h.server.last(7).state_message
+    assert h.supervisor.started == {}
