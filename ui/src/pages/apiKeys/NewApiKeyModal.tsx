@@ -4,6 +4,7 @@ import { apiKeysApi, type ApiKey, type KeyScope } from '../../api/apiKeys';
 import { modelsApi } from '../../api/models';
 import { CopyButton } from '../../components/CodeBlock';
 import { useNotify } from '../../hooks/useNotify';
+import { useSubmit } from '../../hooks/useSubmit';
 import { useI18n } from '../../i18n';
 
 interface KeyForm {
@@ -25,7 +26,6 @@ export function NewApiKeyModal(props: { open: boolean; onClose: () => void; onCr
   const notify = useNotify();
   const [form] = Form.useForm<KeyForm>();
   const [created, setCreated] = useState<ApiKey | null>(null);
-  const [busy, setBusy] = useState(false);
   const [modelNames, setModelNames] = useState<string[]>([]);
 
   useEffect(() => {
@@ -38,10 +38,8 @@ export function NewApiKeyModal(props: { open: boolean; onClose: () => void; onCr
       .catch(() => setModelNames([]));
   }, [props.open, form]);
 
-  const submit = async () => {
-    const v = await form.validateFields();
-    setBusy(true);
-    try {
+  const save = useSubmit(
+    async (v: KeyForm) => {
       const key = await apiKeysApi.create({
         name: v.name,
         description: v.description,
@@ -54,11 +52,12 @@ export function NewApiKeyModal(props: { open: boolean; onClose: () => void; onCr
       });
       setCreated(key);
       props.onCreated();
-    } catch (e) {
-      notify.error(e);
-    } finally {
-      setBusy(false);
-    }
+    },
+    { onError: notify.error },
+  );
+
+  const submit = async () => {
+    await save.run(await form.validateFields());
   };
 
   if (created) {
@@ -76,7 +75,7 @@ export function NewApiKeyModal(props: { open: boolean; onClose: () => void; onCr
   }
 
   return (
-    <Modal open={props.open} title={t('keys.new')} onCancel={props.onClose} onOk={submit} confirmLoading={busy} okText={t('common.save')} destroyOnHidden>
+    <Modal open={props.open} title={t('keys.new')} onCancel={props.onClose} onOk={submit} confirmLoading={save.busy} okText={t('common.save')} destroyOnHidden>
       <Form<KeyForm> form={form} layout="vertical" initialValues={{ expiry_days: 'never', scope: '*' }}>
         <Form.Item name="name" label={t('common.name')} rules={[{ required: true }]}>
           <Input autoFocus />
