@@ -1,6 +1,6 @@
 import { Alert, Flex, Form, Input, InputNumber, Modal, Select, Typography } from 'antd';
 import { useEffect, useState } from 'react';
-import { apiKeysApi, type ApiKey, type KeyScope } from '../../api/apiKeys';
+import { apiKeysApi, type ApiKeyCreated, type KeyScope } from '../../api/apiKeys';
 import { modelsApi } from '../../api/models';
 import { CopyButton } from '../../components/CodeBlock';
 import { useNotify } from '../../hooks/useNotify';
@@ -25,7 +25,7 @@ export function NewApiKeyModal(props: { open: boolean; onClose: () => void; onCr
   const { t } = useI18n();
   const notify = useNotify();
   const [form] = Form.useForm<KeyForm>();
-  const [created, setCreated] = useState<ApiKey | null>(null);
+  const [created, setCreated] = useState<ApiKeyCreated | null>(null);
   const [modelNames, setModelNames] = useState<string[]>([]);
 
   useEffect(() => {
@@ -42,7 +42,7 @@ export function NewApiKeyModal(props: { open: boolean; onClose: () => void; onCr
     async (v: KeyForm) => {
       const key = await apiKeysApi.create({
         name: v.name,
-        description: v.description,
+        description: v.description ?? '',
         expires_in: v.expiry_days === 'never' ? null : v.expiry_days * DAY,
         scope: v.scope,
         allowed_model_names: v.allowed_model_names?.length ? v.allowed_model_names : null,
@@ -68,7 +68,7 @@ export function NewApiKeyModal(props: { open: boolean; onClose: () => void; onCr
           <Typography.Text code data-testid="api-key-value" style={{ wordBreak: 'break-all' }}>
             {created.value}
           </Typography.Text>
-          <CopyButton text={created.value ?? ''} testId="copy-api-key" />
+          <CopyButton text={created.value} testId="copy-api-key" />
         </Flex>
       </Modal>
     );
