@@ -1,34 +1,16 @@
-import { resource } from './http';
+import { http, resource } from './http';
+import type { Schema } from './schema';
 
-export type KeyScope = '*' | 'management' | 'inference';
+export type KeyScope = Schema<'KeyScope'>;
+export type ApiKey = Schema<'ApiKeyPublic'>;
+/** The answer to create: the only time the full key (`value`) is sent. */
+export type ApiKeyCreated = Schema<'ApiKeyCreated'>;
+export type ApiKeyCreate = Schema<'ApiKeyCreate'>;
+export type ApiKeyUpdate = Schema<'ApiKeyUpdate'>;
 
-export interface ApiKey {
-  id: number;
-  name: string;
-  description: string | null;
-  masked_value: string;
-  scope: KeyScope;
-  allowed_model_names: string[] | null;
-  expires_at: string | null;
-  rpm_limit: number | null;
-  tpm_limit: number | null;
-  tpd_limit: number | null;
-  last_used_at: string | null;
-  created_at: string;
-  updated_at: string;
-  /** The full key; present only in the answer to create. */
-  value?: string;
-}
+const keys = resource<ApiKey, ApiKeyCreate, ApiKeyUpdate>('/v2/api-keys');
 
-export interface ApiKeyCreate {
-  name: string;
-  description?: string;
-  expires_in?: number | null;
-  scope?: KeyScope;
-  allowed_model_names?: string[] | null;
-  rpm_limit?: number | null;
-  tpm_limit?: number | null;
-  tpd_limit?: number | null;
-}
-
-export const apiKeysApi = resource<ApiKey, ApiKeyCreate>('/v2/api-keys');
+export const apiKeysApi = {
+  ...keys,
+  create: (body: ApiKeyCreate) => http.post<ApiKeyCreated>(keys.path, body),
+};

@@ -1,5 +1,8 @@
 import { http, request } from './http';
+import type { Schema } from './schema';
 import type { User } from './users';
+
+export type PasswordUpdate = Schema<'PasswordUpdate'>;
 
 export const authApi = {
   login(username: string, password: string): Promise<User> {
@@ -8,6 +11,6 @@ export const authApi = {
   },
   logout: () => http.post<void>('/auth/logout'),
   updatePassword: (current_password: string, new_password: string) =>
-    http.post<void>('/auth/update-password', { current_password, new_password }),
+    http.post<User>('/auth/update-password', { current_password, new_password } satisfies PasswordUpdate),
   me: () => http.get<User>('/v2/users/me'),
 };

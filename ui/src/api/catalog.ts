@@ -1,15 +1,9 @@
 import { http, type ListResponse } from './http';
-import type { Backend, Category, ModelSource } from './models';
+import type { Backend, Category, ModelSourceRef } from './models';
 
-export interface CatalogSource {
-  source: ModelSource;
-  huggingface_repo_id?: string | null;
-  huggingface_filename?: string | null;
-  model_scope_model_id?: string | null;
-  model_scope_file_path?: string | null;
-  local_path?: string | null;
-}
+export type CatalogSource = ModelSourceRef;
 
+/** A catalog entry (the server declares its list as a free-form object). */
 export interface ModelSet {
   id: number | string;
   name: string;

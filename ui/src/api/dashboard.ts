@@ -1,4 +1,7 @@
 import { http, queryString } from './http';
+import type { Schema } from './schema';
+
+// The server declares its dashboard and usage answers as free-form objects: these shapes are the UI's.
 
 export interface LoadPoint {
   timestamp: number | string;
@@ -44,7 +47,7 @@ export interface UsageRow {
   errors?: number;
 }
 
-export type UsageGroup = 'model' | 'user' | 'api_key';
+export type UsageGroup = Schema<'GroupBy'>;
 
 export function usageCsvUrl(start_date: string, end_date: string, group_by: UsageGroup): string {
   return `/v2/usage${queryString({ start_date, end_date, group_by, format: 'csv' })}`;

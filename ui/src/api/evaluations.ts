@@ -1,6 +1,10 @@
 import { http } from './http';
 import type { ModelSpec } from './models';
+import type { Schema } from './schema';
 
+export type EvaluationRequest = Schema<'EvaluationRequest'>;
+
+/** One worker's share of a placement (the server declares the answer as a free-form object). */
 export interface Placement {
   worker_name: string;
   gpu_indexes: number[] | null;
@@ -16,5 +20,7 @@ export interface EvaluationResult {
 
 export const evaluationsApi = {
   evaluate: (spec: ModelSpec) =>
-    http.post<{ results: EvaluationResult[] }>('/v2/model-evaluations', { model_specs: [spec] }),
+    http.post<{ results: EvaluationResult[] }>('/v2/model-evaluations', {
+      model_specs: [spec],
+    } satisfies EvaluationRequest),
 };

@@ -1,6 +1,7 @@
 import { resource } from './http';
 import type { GpuMemory } from './workers';
 
+/** One GPU in the cluster (the server declares its list as a free-form object). */
 export interface GpuDevice {
   id: string;
   worker_id: number;

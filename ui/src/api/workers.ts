@@ -1,4 +1,5 @@
 import { http, resource } from './http';
+import type { Schema } from './schema';
 
 export interface GpuMemory {
   total: number;
@@ -17,6 +18,7 @@ export interface GpuDeviceStatus {
   temperature?: number | null;
 }
 
+/** What a worker reports about its machine (the server declares `status` as a free-form object). */
 export interface WorkerStatus {
   cpu?: { total: number; utilization_rate: number };
   memory?: { total: number; used: number; utilization_rate: number };
@@ -26,30 +28,19 @@ export interface WorkerStatus {
   gpu_devices?: GpuDeviceStatus[];
 }
 
-export type WorkerState = 'ready' | 'not_ready' | 'unreachable' | 'maintenance';
+export type WorkerState = Schema<'WorkerState'>;
+export type WorkerUpdate = Schema<'WorkerUpdate'>;
 
-export interface Worker {
-  id: number;
-  name: string;
-  ip: string;
-  port: number;
-  state: WorkerState;
-  state_message: string | null;
-  labels: Record<string, string>;
-  maintenance: boolean;
-  heartbeat_time: string | null;
-  status: WorkerStatus | null;
-  created_at: string;
-  updated_at: string;
-}
+export type Worker = Omit<Schema<'WorkerPublic'>, 'status'> & { status: WorkerStatus | null };
 
-export interface WorkerRegistration {
+/** What Add Worker shows: the command that joins a machine (the server declares a string map). */
+export interface WorkerJoinCommand {
   server_url: string;
   token: string;
   command: string;
 }
 
 export const workersApi = {
-  ...resource<Worker, never, Partial<Pick<Worker, 'labels' | 'maintenance'>>>('/v2/workers'),
-  registration: () => http.get<WorkerRegistration>('/v2/workers/registration'),
+  ...resource<Worker, never, WorkerUpdate>('/v2/workers'),
+  registration: () => http.get<WorkerJoinCommand>('/v2/workers/registration'),
 };

@@ -1,9 +1,9 @@
 import { Alert, Button, Card, Flex, Form, Input, Typography } from 'antd';
-import { useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { authApi } from '../api/auth';
 import { useAuth } from '../hooks/auth';
 import { useNotify } from '../hooks/useNotify';
+import { useSubmit } from '../hooks/useSubmit';
 import { useI18n } from '../i18n';
 
 interface PasswordForm {
@@ -18,32 +18,22 @@ export default function ChangePasswordPage() {
   const { user, refresh } = useAuth();
   const notify = useNotify();
   const navigate = useNavigate();
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const forced = Boolean(user?.require_password_change);
 
-  const submit = async (values: PasswordForm) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await authApi.updatePassword(values.current_password, values.new_password);
-      notify.success(t('password.changed'));
-      await refresh();
-      navigate('/', { replace: true });
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const submit = useSubmit(async (values: PasswordForm) => {
+    await authApi.updatePassword(values.current_password, values.new_password);
+    notify.success(t('password.changed'));
+    await refresh();
+    navigate('/', { replace: true });
+  });
 
   return (
     <Flex justify="center" align="center" style={{ minHeight: '100vh', background: '#f0f2f5' }}>
       <Card style={{ width: 420 }}>
         <Typography.Title level={4}>{t('password.title')}</Typography.Title>
         {forced && <Alert type="info" showIcon message={t('password.forced')} style={{ marginBottom: 16 }} />}
-        {error && <Alert type="error" showIcon role="alert" message={error} style={{ marginBottom: 16 }} />}
-        <Form<PasswordForm> layout="vertical" onFinish={submit} requiredMark={false}>
+        {submit.error && <Alert type="error" showIcon role="alert" message={submit.error.message} style={{ marginBottom: 16 }} />}
+        <Form<PasswordForm> layout="vertical" onFinish={submit.run} requiredMark={false}>
           <Form.Item name="current_password" label={t('password.current')} rules={[{ required: true }]}>
             <Input.Password autoComplete="current-password" />
           </Form.Item>
@@ -72,7 +62,7 @@ export default function ChangePasswordPage() {
             <Input.Password autoComplete="new-password" />
           </Form.Item>
           <Flex gap={8}>
-            <Button type="primary" htmlType="submit" loading={busy}>
+            <Button type="primary" htmlType="submit" loading={submit.busy}>
               {t('common.save')}
             </Button>
             {!forced && <Button onClick={() => navigate(-1)}>{t('common.cancel')}</Button>}

@@ -1,8 +1,8 @@
 import { LockOutlined, UserOutlined } from '@ant-design/icons';
 import { Alert, Button, Card, Flex, Form, Input, Segmented, Typography } from 'antd';
-import { useState } from 'react';
 import { Navigate, useLocation, useNavigate } from 'react-router-dom';
 import { useAuth } from '../hooks/auth';
+import { useSubmit } from '../hooks/useSubmit';
 import { useI18n, type Lang } from '../i18n';
 
 interface LoginForm {
@@ -15,24 +15,13 @@ export default function LoginPage() {
   const { user, login } = useAuth();
   const navigate = useNavigate();
   const location = useLocation();
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const from = (location.state as { from?: string } | null)?.from ?? '/';
+  const submit = useSubmit(async (values: LoginForm) => {
+    const u = await login(values.username, values.password);
+    navigate(u.require_password_change ? '/change-password' : from, { replace: true });
+  });
 
   if (user) return <Navigate to={user.require_password_change ? '/change-password' : from} replace />;
-
-  const submit = async (values: LoginForm) => {
-    setBusy(true);
-    setError(null);
-    try {
-      const u = await login(values.username, values.password);
-      navigate(u.require_password_change ? '/change-password' : from, { replace: true });
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
 
   return (
     <Flex justify="center" align="center" style={{ minHeight: '100vh', background: '#f0f2f5' }}>
@@ -51,8 +40,8 @@ export default function LoginPage() {
             ]}
           />
         </Flex>
-        {error && <Alert type="error" showIcon role="alert" message={error} style={{ marginBottom: 16 }} />}
-        <Form<LoginForm> layout="vertical" onFinish={submit} requiredMark={false}>
+        {submit.error && <Alert type="error" showIcon role="alert" message={submit.error.message} style={{ marginBottom: 16 }} />}
+        <Form<LoginForm> layout="vertical" onFinish={submit.run} requiredMark={false}>
           <Form.Item
             name="username"
             label={t('login.username')}
@@ -67,7 +56,7 @@ export default function LoginPage() {
           >
             <Input.Password prefix={<LockOutlined />} autoComplete="current-password" />
           </Form.Item>
-          <Button type="primary" htmlType="submit" block loading={busy}>
+          <Button type="primary" htmlType="submit" block loading={submit.busy}>
             {t('login.submit')}
           </Button>
         </Form>

@@ -12,10 +12,6 @@ import { useWatchedList } from '../hooks/useWatchedList';
 import { useI18n } from '../i18n';
 import { AddModelFileModal } from './modelFiles/AddModelFileModal';
 
-function sourceOf(f: ModelFile): string {
-  return modelSourceLabel({ ...f, name: '', replicas: 0 });
-}
-
 export default function ModelFilesPage() {
   const { t } = useI18n();
   const notify = useNotify();
@@ -54,8 +50,8 @@ export default function ModelFilesPage() {
           {
             title: t('files.source'),
             render: (_, f) => (
-              <Typography.Text ellipsis={{ tooltip: sourceOf(f) }} data-testid="model-file-source">
-                {sourceOf(f)}
+              <Typography.Text ellipsis={{ tooltip: modelSourceLabel(f) }} data-testid="model-file-source">
+                {modelSourceLabel(f)}
               </Typography.Text>
             ),
           },
@@ -88,11 +84,11 @@ export default function ModelFilesPage() {
                     {t('files.retry')}
                   </Button>
                 )}
-                <Popconfirm title={t('files.confirmForget', { name: sourceOf(f) })} onConfirm={() => act(modelFilesApi.remove(f.id), t('common.deleted'))}>
+                <Popconfirm title={t('files.confirmForget', { name: modelSourceLabel(f) })} onConfirm={() => act(modelFilesApi.remove(f.id), t('common.deleted'))}>
                   <Button size="small">{t('common.delete')}</Button>
                 </Popconfirm>
                 {f.source !== 'local_path' && (
-                  <Popconfirm title={t('files.confirmRemove', { name: sourceOf(f) })} onConfirm={() => act(modelFilesApi.removeWithFiles(f.id), t('common.deleted'))}>
+                  <Popconfirm title={t('files.confirmRemove', { name: modelSourceLabel(f) })} onConfirm={() => act(modelFilesApi.removeWithFiles(f.id), t('common.deleted'))}>
                     <Button size="small" danger>
                       {t('files.deleteWithFiles')}
                     </Button>

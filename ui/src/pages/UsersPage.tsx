@@ -6,6 +6,7 @@ import { ErrorAlert } from '../components/ErrorAlert';
 import { formatTime } from '../components/format';
 import { PageHeader } from '../components/PageHeader';
 import { useNotify } from '../hooks/useNotify';
+import { useSubmit } from '../hooks/useSubmit';
 import { useWatchedList } from '../hooks/useWatchedList';
 import { useI18n } from '../i18n';
 
@@ -21,36 +22,30 @@ function UserModal(props: { user: User | null; open: boolean; onClose: () => voi
   const { t } = useI18n();
   const notify = useNotify();
   const [form] = Form.useForm<UserForm>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Error | null>(null);
   const editing = props.user !== null;
 
-  useEffect(() => setError(null), [props.open]);
+  // A refusal stays inside the dialog, beside the fields, so the person can correct them.
+  const save = useSubmit(async (v: UserForm) => {
+    if (props.user) {
+      await usersApi.update(props.user.id, {
+        full_name: v.full_name,
+        is_admin: v.is_admin,
+        is_active: v.is_active,
+        ...(v.password ? { password: v.password } : {}),
+      });
+    } else {
+      await usersApi.create({ ...v, full_name: v.full_name ?? '', password: v.password ?? '' });
+    }
+    notify.success(t('common.saved'));
+    props.onSaved();
+    props.onClose();
+  });
+  const { clearError } = save;
+
+  useEffect(() => clearError(), [props.open, clearError]);
 
   const submit = async () => {
-    const v = await form.validateFields();
-    setBusy(true);
-    setError(null);
-    try {
-      if (props.user) {
-        await usersApi.update(props.user.id, {
-          full_name: v.full_name,
-          is_admin: v.is_admin,
-          is_active: v.is_active,
-          ...(v.password ? { password: v.password } : {}),
-        });
-      } else {
-        await usersApi.create({ ...v, password: v.password ?? '' });
-      }
-      notify.success(t('common.saved'));
-      props.onSaved();
-      props.onClose();
-    } catch (e) {
-      // Kept inside the dialog, beside the fields, so the person can correct them.
-      setError(e instanceof Error ? e : new Error(String(e)));
-    } finally {
-      setBusy(false);
-    }
+    await save.run(await form.validateFields());
   };
 
   return (
@@ -59,7 +54,7 @@ function UserModal(props: { user: User | null; open: boolean; onClose: () => voi
       title={editing ? t('users.editTitle', { name: props.user?.username ?? '' }) : t('users.new')}
       onCancel={props.onClose}
       onOk={submit}
-      confirmLoading={busy}
+      confirmLoading={save.busy}
       okText={t('common.save')}
       destroyOnHidden
     >
@@ -104,7 +99,7 @@ function UserModal(props: { user: User | null; open: boolean; onClose: () => voi
           </Form.Item>
         </Flex>
       </Form>
-      <ErrorAlert error={error} />
+      <ErrorAlert error={save.error} />
     </Modal>
   );
 }

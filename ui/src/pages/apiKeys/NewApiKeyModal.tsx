@@ -1,9 +1,10 @@
 import { Alert, Flex, Form, Input, InputNumber, Modal, Select, Typography } from 'antd';
 import { useEffect, useState } from 'react';
-import { apiKeysApi, type ApiKey, type KeyScope } from '../../api/apiKeys';
+import { apiKeysApi, type ApiKeyCreated, type KeyScope } from '../../api/apiKeys';
 import { modelsApi } from '../../api/models';
 import { CopyButton } from '../../components/CodeBlock';
 import { useNotify } from '../../hooks/useNotify';
+import { useSubmit } from '../../hooks/useSubmit';
 import { useI18n } from '../../i18n';
 
 interface KeyForm {
@@ -24,8 +25,7 @@ export function NewApiKeyModal(props: { open: boolean; onClose: () => void; onCr
   const { t } = useI18n();
   const notify = useNotify();
   const [form] = Form.useForm<KeyForm>();
-  const [created, setCreated] = useState<ApiKey | null>(null);
-  const [busy, setBusy] = useState(false);
+  const [created, setCreated] = useState<ApiKeyCreated | null>(null);
   const [modelNames, setModelNames] = useState<string[]>([]);
 
   useEffect(() => {
@@ -38,13 +38,11 @@ export function NewApiKeyModal(props: { open: boolean; onClose: () => void; onCr
       .catch(() => setModelNames([]));
   }, [props.open, form]);
 
-  const submit = async () => {
-    const v = await form.validateFields();
-    setBusy(true);
-    try {
+  const save = useSubmit(
+    async (v: KeyForm) => {
       const key = await apiKeysApi.create({
         name: v.name,
-        description: v.description,
+        description: v.description ?? '',
         expires_in: v.expiry_days === 'never' ? null : v.expiry_days * DAY,
         scope: v.scope,
         allowed_model_names: v.allowed_model_names?.length ? v.allowed_model_names : null,
@@ -54,11 +52,12 @@ export function NewApiKeyModal(props: { open: boolean; onClose: () => void; onCr
       });
       setCreated(key);
       props.onCreated();
-    } catch (e) {
-      notify.error(e);
-    } finally {
-      setBusy(false);
-    }
+    },
+    { onError: notify.error },
+  );
+
+  const submit = async () => {
+    await save.run(await form.validateFields());
   };
 
   if (created) {
@@ -69,14 +68,14 @@ export function NewApiKeyModal(props: { open: boolean; onClose: () => void; onCr
           <Typography.Text code data-testid="api-key-value" style={{ wordBreak: 'break-all' }}>
             {created.value}
           </Typography.Text>
-          <CopyButton text={created.value ?? ''} testId="copy-api-key" />
+          <CopyButton text={created.value} testId="copy-api-key" />
         </Flex>
       </Modal>
     );
   }
 
   return (
-    <Modal open={props.open} title={t('keys.new')} onCancel={props.onClose} onOk={submit} confirmLoading={busy} okText={t('common.save')} destroyOnHidden>
+    <Modal open={props.open} title={t('keys.new')} onCancel={props.onClose} onOk={submit} confirmLoading={save.busy} okText={t('common.save')} destroyOnHidden>
       <Form<KeyForm> form={form} layout="vertical" initialValues={{ expiry_days: 'never', scope: '*' }}>
         <Form.Item name="name" label={t('common.name')} rules={[{ required: true }]}>
           <Input autoFocus />

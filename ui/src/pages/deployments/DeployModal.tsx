@@ -1,8 +1,9 @@
 import { Alert, Collapse, Flex, Form, Input, InputNumber, Modal, Select, Tabs } from 'antd';
 import { useEffect, useMemo, useState } from 'react';
 import type { ModelSet } from '../../api/catalog';
-import { modelsApi, type Model, type ModelSource } from '../../api/models';
+import { modelsApi, type Model, type ModelSource, type ModelSpec } from '../../api/models';
 import { useNotify } from '../../hooks/useNotify';
+import { useSubmit } from '../../hooks/useSubmit';
 import { useI18n } from '../../i18n';
 import { AdvancedFields } from './AdvancedFields';
 import { CatalogPicker } from './CatalogPicker';
@@ -23,7 +24,6 @@ export function DeployModal(props: { open: boolean; model: Model | null; onClose
   const [values, setValues] = useState<DeployFormValues>(defaultValues);
   const [nameTouched, setNameTouched] = useState(false);
   const [picked, setPicked] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const editing = props.model !== null;
 
   useEffect(() => {
@@ -76,21 +76,20 @@ export function DeployModal(props: { open: boolean; model: Model | null; onClose
 
   const spec = useMemo(() => (hasSource(values) && values.name?.trim() ? toSpec(values) : null), [values]);
 
-  const submit = async () => {
-    await form.validateFields();
-    const body = toSpec(form.getFieldsValue(true) as DeployFormValues);
-    setBusy(true);
-    try {
+  const save = useSubmit(
+    async (body: ModelSpec) => {
       if (props.model) await modelsApi.update(props.model.id, body);
       else await modelsApi.create(body);
       notify.success(editing ? t('common.saved') : t('deploy.created'));
       props.onSaved();
       props.onClose();
-    } catch (e) {
-      notify.error(e);
-    } finally {
-      setBusy(false);
-    }
+    },
+    { onError: notify.error },
+  );
+
+  const submit = async () => {
+    await form.validateFields();
+    await save.run(toSpec(form.getFieldsValue(true) as DeployFormValues));
   };
 
   const sourceTabs: { key: SourceTab; label: string }[] = [
@@ -108,7 +107,7 @@ export function DeployModal(props: { open: boolean; model: Model | null; onClose
       onOk={submit}
       okText={t('common.save')}
       okButtonProps={{ id: 'deploy-save' }}
-      confirmLoading={busy}
+      confirmLoading={save.busy}
       width={860}
       destroyOnHidden
     >

@@ -6,6 +6,7 @@ import { workersApi } from '../../api/workers';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { useAsync } from '../../hooks/useAsync';
 import { useNotify } from '../../hooks/useNotify';
+import { useSubmit } from '../../hooks/useSubmit';
 import { useI18n } from '../../i18n';
 import { SourceFields } from '../deployments/SourceFields';
 
@@ -17,16 +18,22 @@ export function AddModelFileModal(props: { open: boolean; onClose: () => void; o
   const notify = useNotify();
   const [form] = Form.useForm<FileForm>();
   const [source, setSource] = useState<ModelSource>('huggingface');
-  const [error, setError] = useState<Error | null>(null);
-  const [busy, setBusy] = useState(false);
   const workers = useAsync(() => (props.open ? workersApi.list({ perPage: 100 }) : Promise.resolve(null)), [props.open]);
   const workerItems = workers.data?.items ?? [];
 
+  const save = useSubmit(async (v: FileForm) => {
+    await modelFilesApi.create({ ...v, source });
+    notify.success(t('files.started'));
+    props.onSaved();
+    props.onClose();
+  });
+  const { clearError } = save;
+
   useEffect(() => {
     if (!props.open) return;
-    setError(null);
+    clearError();
     setSource('huggingface');
-  }, [props.open]);
+  }, [props.open, clearError]);
 
   useEffect(() => {
     // One worker is the common case: choose it so the dialog needs only the source.
@@ -36,19 +43,7 @@ export function AddModelFileModal(props: { open: boolean; onClose: () => void; o
   }, [workers.data, form]);
 
   const submit = async () => {
-    const v = await form.validateFields();
-    setBusy(true);
-    setError(null);
-    try {
-      await modelFilesApi.create({ ...v, source });
-      notify.success(t('files.started'));
-      props.onSaved();
-      props.onClose();
-    } catch (e) {
-      setError(e instanceof Error ? e : new Error(String(e)));
-    } finally {
-      setBusy(false);
-    }
+    await save.run(await form.validateFields());
   };
 
   return (
@@ -59,7 +54,7 @@ export function AddModelFileModal(props: { open: boolean; onClose: () => void; o
       onOk={submit}
       okText={t('files.download')}
       okButtonProps={{ id: 'model-file-save' }}
-      confirmLoading={busy}
+      confirmLoading={save.busy}
       width={640}
       destroyOnHidden
     >
@@ -83,7 +78,7 @@ export function AddModelFileModal(props: { open: boolean; onClose: () => void; o
           />
         </Form.Item>
       </Form>
-      <ErrorAlert error={error ?? workers.error} />
+      <ErrorAlert error={save.error ?? workers.error} />
     </Modal>
   );
 }

@@ -2,6 +2,7 @@ import { Button, Flex, Input, Table } from 'antd';
 import { useState } from 'react';
 import { inferenceApi } from '../../api/inference';
 import { useNotify } from '../../hooks/useNotify';
+import { useSubmit } from '../../hooks/useSubmit';
 import { useI18n } from '../../i18n';
 import { ModelSelect } from './ModelSelect';
 
@@ -30,28 +31,25 @@ export default function EmbeddingsPanel() {
   const [model, setModel] = useState<string | null>(null);
   const [text, setText] = useState('The cat sits on the mat.\nA kitten rests on a rug.\nStock prices fell today.');
   const [matrix, setMatrix] = useState<{ texts: string[]; sims: number[][] } | null>(null);
-  const [busy, setBusy] = useState(false);
+  const embed = useSubmit(
+    async (name: string, texts: string[]) => {
+      const res = await inferenceApi.embeddings(name, texts);
+      const vecs = [...res.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
+      setMatrix({ texts, sims: vecs.map((a) => vecs.map((b) => cosine(a, b))) });
+    },
+    { onError: notify.error },
+  );
 
   const compute = async () => {
     const texts = text.split('\n').map((s) => s.trim()).filter(Boolean);
-    if (!model || !texts.length) return;
-    setBusy(true);
-    try {
-      const res = await inferenceApi.embeddings(model, texts);
-      const vecs = [...res.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
-      setMatrix({ texts, sims: vecs.map((a) => vecs.map((b) => cosine(a, b))) });
-    } catch (e) {
-      notify.error(e);
-    } finally {
-      setBusy(false);
-    }
+    if (model && texts.length) await embed.run(model, texts);
   };
 
   return (
     <Flex vertical gap={12}>
       <Flex gap={8}>
         <ModelSelect categories={['embedding']} value={model} onChange={setModel} />
-        <Button type="primary" loading={busy} onClick={() => void compute()} disabled={!model} data-testid="embeddings-compute">
+        <Button type="primary" loading={embed.busy} onClick={() => void compute()} disabled={!model} data-testid="embeddings-compute">
           {t('play.compute')}
         </Button>
       </Flex>

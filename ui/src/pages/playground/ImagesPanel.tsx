@@ -2,6 +2,7 @@ import { Button, Flex, Image, Input, InputNumber, Select } from 'antd';
 import { useState } from 'react';
 import { inferenceApi } from '../../api/inference';
 import { useNotify } from '../../hooks/useNotify';
+import { useSubmit } from '../../hooks/useSubmit';
 import { useI18n } from '../../i18n';
 import { ModelSelect } from './ModelSelect';
 
@@ -14,19 +15,16 @@ export default function ImagesPanel() {
   const [size, setSize] = useState('512x512');
   const [n, setN] = useState(1);
   const [images, setImages] = useState<string[]>([]);
-  const [busy, setBusy] = useState(false);
+  const generate = useSubmit(
+    async (name: string) => {
+      const res = await inferenceApi.images(name, prompt, size, n);
+      setImages(res.data.map((d) => (d.b64_json ? `data:image/png;base64,${d.b64_json}` : (d.url ?? ''))));
+    },
+    { onError: notify.error },
+  );
 
   const run = async () => {
-    if (!model || !prompt.trim()) return;
-    setBusy(true);
-    try {
-      const res = await inferenceApi.images(model, prompt, size, n);
-      setImages(res.data.map((d) => (d.b64_json ? `data:image/png;base64,${d.b64_json}` : (d.url ?? ''))));
-    } catch (e) {
-      notify.error(e);
-    } finally {
-      setBusy(false);
-    }
+    if (model && prompt.trim()) await generate.run(model);
   };
 
   return (
@@ -37,7 +35,7 @@ export default function ImagesPanel() {
         <InputNumber min={1} max={4} value={n} onChange={(v) => setN(v ?? 1)} addonBefore={t('play.count')} />
       </Flex>
       <Input.TextArea rows={3} value={prompt} onChange={(e) => setPrompt(e.target.value)} placeholder={t('play.prompt')} />
-      <Button type="primary" loading={busy} onClick={() => void run()} disabled={!model} style={{ alignSelf: 'flex-start' }}>
+      <Button type="primary" loading={generate.busy} onClick={() => void run()} disabled={!model} style={{ alignSelf: 'flex-start' }}>
         {t('play.generate')}
       </Button>
       <Flex gap={8} wrap>

@@ -2,6 +2,7 @@ import { Button, Flex, Input, Progress, Table } from 'antd';
 import { useState } from 'react';
 import { inferenceApi } from '../../api/inference';
 import { useNotify } from '../../hooks/useNotify';
+import { useSubmit } from '../../hooks/useSubmit';
 import { useI18n } from '../../i18n';
 import { ModelSelect } from './ModelSelect';
 
@@ -13,24 +14,21 @@ export default function RerankPanel() {
   const [query, setQuery] = useState('What is a GPU?');
   const [docs, setDocs] = useState('A GPU is a processor for parallel work.\nBananas are yellow.\nGraphics cards render images.');
   const [rows, setRows] = useState<{ index: number; text: string; score: number }[]>([]);
-  const [busy, setBusy] = useState(false);
-
-  const run = async () => {
-    const documents = docs.split('\n').map((s) => s.trim()).filter(Boolean);
-    if (!model || !query.trim() || !documents.length) return;
-    setBusy(true);
-    try {
-      const res = await inferenceApi.rerank(model, query, documents);
+  const rerank = useSubmit(
+    async (name: string, documents: string[]) => {
+      const res = await inferenceApi.rerank(name, query, documents);
       setRows(
         [...res.results]
           .sort((a, b) => b.relevance_score - a.relevance_score)
           .map((r) => ({ index: r.index, text: documents[r.index] ?? '', score: r.relevance_score })),
       );
-    } catch (e) {
-      notify.error(e);
-    } finally {
-      setBusy(false);
-    }
+    },
+    { onError: notify.error },
+  );
+
+  const run = async () => {
+    const documents = docs.split('\n').map((s) => s.trim()).filter(Boolean);
+    if (model && query.trim() && documents.length) await rerank.run(model, documents);
   };
 
   const max = Math.max(1e-9, ...rows.map((r) => Math.abs(r.score)));
@@ -38,7 +36,7 @@ export default function RerankPanel() {
     <Flex vertical gap={12}>
       <Flex gap={8}>
         <ModelSelect categories={['reranker']} value={model} onChange={setModel} />
-        <Button type="primary" loading={busy} onClick={() => void run()} disabled={!model} data-testid="rerank-compute">
+        <Button type="primary" loading={rerank.busy} onClick={() => void run()} disabled={!model} data-testid="rerank-compute">
           {t('play.compute')}
         </Button>
       </Flex>

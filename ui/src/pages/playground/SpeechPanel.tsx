@@ -3,6 +3,7 @@ import { Button, Card, Flex, Input, Typography, Upload } from 'antd';
 import { useEffect, useState } from 'react';
 import { inferenceApi } from '../../api/inference';
 import { useNotify } from '../../hooks/useNotify';
+import { useSubmit } from '../../hooks/useSubmit';
 import { useI18n } from '../../i18n';
 import { ModelSelect } from './ModelSelect';
 
@@ -13,23 +14,19 @@ function TextToSpeech() {
   const [text, setText] = useState('Hello from GPUStack.');
   const [voice, setVoice] = useState('default');
   const [audio, setAudio] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   useEffect(() => {
     return () => {
       if (audio) URL.revokeObjectURL(audio);
     };
   }, [audio]);
 
+  const synthesize = useSubmit(
+    async (name: string) => setAudio(URL.createObjectURL(await inferenceApi.speech(name, text, voice))),
+    { onError: notify.error },
+  );
+
   const speak = async () => {
-    if (!model || !text.trim()) return;
-    setBusy(true);
-    try {
-      setAudio(URL.createObjectURL(await inferenceApi.speech(model, text, voice)));
-    } catch (e) {
-      notify.error(e);
-    } finally {
-      setBusy(false);
-    }
+    if (model && text.trim()) await synthesize.run(model);
   };
 
   return (
@@ -38,7 +35,7 @@ function TextToSpeech() {
         <ModelSelect categories={['text_to_speech']} value={model} onChange={setModel} />
         <Input value={voice} onChange={(e) => setVoice(e.target.value)} addonBefore={t('play.voice')} />
         <Input.TextArea rows={3} value={text} onChange={(e) => setText(e.target.value)} />
-        <Button type="primary" loading={busy} disabled={!model} onClick={() => void speak()}>
+        <Button type="primary" loading={synthesize.busy} disabled={!model} onClick={() => void speak()}>
           {t('play.speak')}
         </Button>
         {audio && <audio controls autoPlay src={audio} />}
@@ -52,18 +49,13 @@ function SpeechToText() {
   const notify = useNotify();
   const [model, setModel] = useState<string | null>(null);
   const [transcript, setTranscript] = useState('');
-  const [busy, setBusy] = useState(false);
+  const recognize = useSubmit(
+    async (name: string, file: File) => setTranscript((await inferenceApi.transcribe(name, file)).text),
+    { onError: notify.error },
+  );
 
   const transcribe = async (file: File) => {
-    if (!model) return;
-    setBusy(true);
-    try {
-      setTranscript((await inferenceApi.transcribe(model, file)).text);
-    } catch (e) {
-      notify.error(e);
-    } finally {
-      setBusy(false);
-    }
+    if (model) await recognize.run(model, file);
   };
 
   return (
@@ -79,7 +71,7 @@ function SpeechToText() {
             return false;
           }}
         >
-          <Button icon={<UploadOutlined />} loading={busy} disabled={!model}>
+          <Button icon={<UploadOutlined />} loading={recognize.busy} disabled={!model}>
             {t('play.uploadAudio')}
           </Button>
         </Upload>
