@@ -508,7 +508,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Register */
+        /**
+         * Register
+         * @description Join a new worker, or let a known one (proven by its own token) register again.
+         */
         post: operations["register_v2_workers_register_post"];
         delete?: never;
         options?: never;
@@ -895,6 +898,14 @@ export interface components {
             download_progress: number;
             /** Restart Count */
             restart_count: number;
+            /** Backend */
+            backend?: string | null;
+            /** Backend Version */
+            backend_version?: string | null;
+            /** Categories */
+            categories?: string[] | null;
+            /** Context Length */
+            context_length?: number | null;
         };
         /** ModelPublic */
         ModelPublic: {
@@ -1250,10 +1261,15 @@ export interface components {
             name: string;
             /** Token */
             token: string;
+            /** Worker Api Token */
+            worker_api_token: string;
         };
         /**
          * WorkerRegistration
          * @description Sent by a worker with the cluster token; answered with its own worker token.
+         *
+         *     A name already registered is granted only to a caller that also sends that worker's
+         *     token (in `WORKER_TOKEN_HEADER`).
          */
         WorkerRegistration: {
             /** Name */
@@ -2515,6 +2531,7 @@ export interface operations {
             query?: never;
             header?: {
                 authorization?: string;
+                "X-GPUStack-Worker-Token"?: string;
             };
             path?: never;
             cookie?: never;
