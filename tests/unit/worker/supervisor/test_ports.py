@@ -12,11 +12,28 @@ from gpustack.worker.supervisor import NoFreePortError, PortAllocator, PortTaken
 
 @pytest.fixture
 def listener() -> Iterator[int]:
-    """A port some other program listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        yield sock.getsockname()[1]
+    """A port some other program listens on, with free ports on both sides of it.
+
+    The neighbours are checked, not assumed: other processes on a busy machine take ports.
+    """
+    for _ in range(100):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+            if port < 65535 and all(_free(p) for p in (port - 1, port + 1)):
+                sock.listen()
+                yield port
+                return
+    pytest.fail("no listening port with free neighbours found")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def test_instances_get_distinct_ports_and_keep_theirs() -> None:
