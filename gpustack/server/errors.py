@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gpustack.schemas.common import NO_NUL_PATTERN
+
 
 class ApiError(Exception):
     """Raise from any /v2 handler: becomes the error body with that status."""
@@ -42,6 +44,8 @@ def _describe_validation(errors: list[Any]) -> str:
             return "request body is not valid JSON"
         if err.get("type") == "extra_forbidden":
             msg = "unknown field"
+        if (err.get("ctx") or {}).get("pattern") == NO_NUL_PATTERN:
+            msg = "must not contain NUL characters"
         parts.append(f"{loc}: {msg}" if loc else msg)
     return "invalid request: " + "; ".join(parts)
 

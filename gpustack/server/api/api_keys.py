@@ -17,6 +17,7 @@ from gpustack.schemas.api_keys import (
     ApiKeyUpdate,
 )
 from gpustack.schemas.common import utcnow
+from gpustack.server.api.params import PathId
 from gpustack.server.dependencies import Ctx, Session, UserPrincipal
 from gpustack.server.errors import ApiError, not_found
 from gpustack.server.events import Event, EventType
@@ -79,13 +80,13 @@ async def create_key(
 
 
 @router.get("/{key_id}", response_model=ApiKeyPublic)
-async def get_key(key_id: int, principal: UserPrincipal, session: Session) -> ApiKeyPublic:
+async def get_key(key_id: PathId, principal: UserPrincipal, session: Session) -> ApiKeyPublic:
     return public(await _own_key(session, key_id, principal.user_id))
 
 
 @router.put("/{key_id}", response_model=ApiKeyPublic)
 async def update_key(
-    key_id: int, body: ApiKeyUpdate, principal: UserPrincipal, ctx: Ctx, session: Session
+    key_id: PathId, body: ApiKeyUpdate, principal: UserPrincipal, ctx: Ctx, session: Session
 ) -> ApiKeyPublic:
     key = await _own_key(session, key_id, principal.user_id)
     for field, value in body.model_dump(exclude_unset=True).items():
@@ -99,7 +100,7 @@ async def update_key(
 
 
 @router.delete("/{key_id}", status_code=204)
-async def delete_key(key_id: int, principal: UserPrincipal, ctx: Ctx, session: Session) -> None:
+async def delete_key(key_id: PathId, principal: UserPrincipal, ctx: Ctx, session: Session) -> None:
     key = await _own_key(session, key_id, principal.user_id)
     await session.delete(key)
     await session.commit()

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Response
 from sqlmodel import select
 
-from gpustack.schemas.common import utcnow
+from gpustack.schemas.common import NO_NUL_PATTERN, utcnow
 from gpustack.schemas.users import PasswordUpdate, User, UserPublic
 from gpustack.server.dependencies import Ctx, Session, UserPrincipal
 from gpustack.server.errors import ApiError
@@ -23,7 +23,7 @@ async def login(
     ctx: Ctx,
     session: Session,
     response: Response,
-    username: Annotated[str, Form(max_length=64)],
+    username: Annotated[str, Form(max_length=64, pattern=NO_NUL_PATTERN)],
     password: Annotated[str, Form(max_length=256)],
 ) -> User:
     user = (await session.exec(select(User).where(User.username == username))).first()

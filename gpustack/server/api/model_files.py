@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from gpustack.schemas.common import utcnow
+from gpustack.schemas.common import INT64_MAX, utcnow
 from gpustack.schemas.model_files import (
     ModelFile,
     ModelFileCreate,
@@ -31,6 +31,7 @@ from gpustack.schemas.model_files import (
 from gpustack.schemas.model_instances import PLACED_STATES, InstanceState, ModelInstance
 from gpustack.schemas.models import Model, SourceKind
 from gpustack.schemas.workers import Worker
+from gpustack.server.api.params import PathId, QueryId
 from gpustack.server.context import ServerContext
 from gpustack.server.dependencies import (
     AdminPrincipal,
@@ -61,7 +62,7 @@ class ModelFileStatusUpdate(BaseModel):
     state: ModelFileState
     state_message: str = Field(default="", max_length=4096)
     download_progress: float | None = Field(default=None, ge=0.0, le=100.0)
-    size: int | None = Field(default=None, ge=0)
+    size: int | None = Field(default=None, ge=0, le=INT64_MAX)
     local_dir: str | None = Field(default=None, max_length=4096)
 
 
@@ -75,7 +76,7 @@ async def list_model_files(
     ctx: Ctx,
     session: Session,
     params: ListParams = Depends(list_params),
-    worker_id: int | None = Query(None),
+    worker_id: QueryId = None,
 ) -> Any:
     if principal.worker_id is not None:
         # A worker sees and follows only the files on its own disk.
@@ -90,7 +91,7 @@ async def list_model_files(
 
 @router.get("/{file_id}", response_model=ModelFilePublic)
 async def get_model_file(
-    file_id: int, principal: ReaderPrincipal, session: Session
+    file_id: PathId, principal: ReaderPrincipal, session: Session
 ) -> ModelFilePublic:
     return public(await _get_visible(session, file_id, principal))
 
@@ -131,7 +132,7 @@ async def create_model_file(
 
 @router.post("/{file_id}/retry", response_model=ModelFilePublic)
 async def retry_model_file(
-    file_id: int, _: AdminPrincipal, ctx: Ctx, session: Session
+    file_id: PathId, _: AdminPrincipal, ctx: Ctx, session: Session
 ) -> ModelFilePublic:
     """Download a failed model file again."""
     row = await _get(session, file_id)
@@ -144,7 +145,7 @@ async def retry_model_file(
 
 @router.put("/{file_id}/status", response_model=ModelFilePublic)
 async def report_status(
-    file_id: int,
+    file_id: PathId,
     body: ModelFileStatusUpdate,
     principal: WorkerPrincipal,
     ctx: Ctx,
@@ -163,7 +164,7 @@ async def report_status(
 
 @router.delete("/{file_id}", status_code=204)
 async def delete_model_file(
-    file_id: int,
+    file_id: PathId,
     _: AdminPrincipal,
     ctx: Ctx,
     session: Session,

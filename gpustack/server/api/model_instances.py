@@ -19,6 +19,7 @@ from gpustack.schemas.model_instances import (
     ModelInstancePublic,
 )
 from gpustack.schemas.workers import Worker
+from gpustack.server.api.params import PathId, QueryId
 from gpustack.server.context import ServerContext
 from gpustack.server.dependencies import (
     AdminPrincipal,
@@ -46,8 +47,8 @@ async def list_instances(
     ctx: Ctx,
     session: Session,
     params: ListParams = Depends(list_params),
-    model_id: int | None = Query(None),
-    worker_id: int | None = Query(None),
+    model_id: QueryId = None,
+    worker_id: QueryId = None,
 ) -> Any:
     if principal.worker_id is not None:
         # A worker lists what is assigned to it, but watches every change: an instance moved
@@ -66,12 +67,16 @@ async def list_instances(
 
 
 @router.get("/{instance_id}", response_model=ModelInstancePublic)
-async def get_instance(instance_id: int, _: UserPrincipal, session: Session) -> ModelInstancePublic:
+async def get_instance(
+    instance_id: PathId, _: UserPrincipal, session: Session
+) -> ModelInstancePublic:
     return public(await _get(session, instance_id))
 
 
 @router.delete("/{instance_id}", status_code=204)
-async def delete_instance(instance_id: int, _: AdminPrincipal, ctx: Ctx, session: Session) -> None:
+async def delete_instance(
+    instance_id: PathId, _: AdminPrincipal, ctx: Ctx, session: Session
+) -> None:
     await _get(session, instance_id)
     await delete_instances(ctx, session, ModelInstance.id == instance_id)  # type: ignore[arg-type]
     await session.commit()
@@ -79,7 +84,7 @@ async def delete_instance(instance_id: int, _: AdminPrincipal, ctx: Ctx, session
 
 @router.put("/{instance_id}/status", response_model=ModelInstancePublic)
 async def report_status(
-    instance_id: int,
+    instance_id: PathId,
     body: InstanceStatusUpdate,
     principal: WorkerPrincipal,
     ctx: Ctx,
@@ -104,7 +109,7 @@ async def report_status(
 
 @router.get("/{instance_id}/logs")
 async def instance_logs(
-    instance_id: int,
+    instance_id: PathId,
     _: UserPrincipal,
     ctx: Ctx,
     session: Session,

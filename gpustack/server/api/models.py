@@ -15,6 +15,7 @@ from gpustack.schemas.model_instances import ModelInstance
 from gpustack.schemas.models import Model, ModelPublic, ModelSpec, ModelUpdate
 from gpustack.server.api.model_instances import delete_instances
 from gpustack.server.api.model_instances import public as instance_public
+from gpustack.server.api.params import PathId
 from gpustack.server.dependencies import (
     AdminPrincipal,
     Ctx,
@@ -58,13 +59,13 @@ async def create_model(
 
 
 @router.get("/{model_id}", response_model=ModelPublic)
-async def get_model(model_id: int, _: ReaderPrincipal, session: Session) -> ModelPublic:
+async def get_model(model_id: PathId, _: ReaderPrincipal, session: Session) -> ModelPublic:
     return public(await _get(session, model_id))
 
 
 @router.put("/{model_id}", response_model=ModelPublic)
 async def update_model(
-    model_id: int, body: ModelUpdate, _: AdminPrincipal, ctx: Ctx, session: Session
+    model_id: PathId, body: ModelUpdate, _: AdminPrincipal, ctx: Ctx, session: Session
 ) -> ModelPublic:
     model = await _get(session, model_id)
     merged = model.spec().model_dump() | body.model_dump(exclude_unset=True)
@@ -85,7 +86,7 @@ async def update_model(
 
 
 @router.delete("/{model_id}", status_code=204)
-async def delete_model(model_id: int, _: AdminPrincipal, ctx: Ctx, session: Session) -> None:
+async def delete_model(model_id: PathId, _: AdminPrincipal, ctx: Ctx, session: Session) -> None:
     model = await _get(session, model_id)
     # Instances go first, one event each, so workers stop their engines.
     await delete_instances(ctx, session, ModelInstance.model_id == model_id)  # type: ignore[arg-type]
@@ -95,7 +96,7 @@ async def delete_model(model_id: int, _: AdminPrincipal, ctx: Ctx, session: Sess
 
 
 @router.get("/{model_id}/instances")
-async def model_instances(model_id: int, _: UserPrincipal, session: Session) -> dict[str, Any]:
+async def model_instances(model_id: PathId, _: UserPrincipal, session: Session) -> dict[str, Any]:
     await _get(session, model_id)
     query = select(ModelInstance).where(ModelInstance.model_id == model_id)
     rows = (await session.exec(query.order_by(ModelInstance.id))).all()  # type: ignore[arg-type]
@@ -106,7 +107,7 @@ async def model_instances(model_id: int, _: UserPrincipal, session: Session) -> 
 
 @router.post("/{model_id}/restart", response_model=ModelPublic)
 async def restart_model(
-    model_id: int, _: AdminPrincipal, ctx: Ctx, session: Session
+    model_id: PathId, _: AdminPrincipal, ctx: Ctx, session: Session
 ) -> ModelPublic:
     """Replace every instance: the replica controller creates fresh ones right away."""
     model = await _get(session, model_id)

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gpustack.schemas.common import utcnow
 from gpustack.schemas.users import User, UserCreate, UserPublic, UserUpdate
+from gpustack.server.api.params import PathId
 from gpustack.server.context import ServerContext
 from gpustack.server.dependencies import AdminPrincipal, Ctx, Session, UserPrincipal
 from gpustack.server.errors import ApiError, not_found
@@ -63,7 +64,7 @@ async def create_user(body: UserCreate, _: AdminPrincipal, ctx: Ctx, session: Se
 
 
 @router.get("/{user_id}", response_model=UserPublic)
-async def get_user(user_id: int, _: AdminPrincipal, session: Session) -> User:
+async def get_user(user_id: PathId, _: AdminPrincipal, session: Session) -> User:
     user = await session.get(User, user_id)
     if user is None:
         raise not_found("user", user_id)
@@ -72,7 +73,7 @@ async def get_user(user_id: int, _: AdminPrincipal, session: Session) -> User:
 
 @router.put("/{user_id}", response_model=UserPublic)
 async def update_user(
-    user_id: int, body: UserUpdate, principal: AdminPrincipal, ctx: Ctx, session: Session
+    user_id: PathId, body: UserUpdate, principal: AdminPrincipal, ctx: Ctx, session: Session
 ) -> User:
     user = await session.get(User, user_id)
     if user is None:
@@ -94,7 +95,9 @@ async def update_user(
 
 
 @router.delete("/{user_id}", status_code=204)
-async def delete_user(user_id: int, principal: AdminPrincipal, ctx: Ctx, session: Session) -> None:
+async def delete_user(
+    user_id: PathId, principal: AdminPrincipal, ctx: Ctx, session: Session
+) -> None:
     if user_id == principal.user_id:
         raise ApiError(400, "you cannot delete your own account")
     user = await session.get(User, user_id)

@@ -20,6 +20,7 @@ from gpustack.schemas.workers import (
     WorkerState,
     WorkerUpdate,
 )
+from gpustack.server.api.params import PathId
 from gpustack.server.dependencies import (
     AdminPrincipal,
     Ctx,
@@ -95,7 +96,7 @@ async def register(
 
 
 @router.post("/{worker_id}/heartbeat", status_code=204)
-async def heartbeat(worker_id: int, principal: WorkerPrincipal, request: Request) -> None:
+async def heartbeat(worker_id: PathId, principal: WorkerPrincipal, request: Request) -> None:
     if worker_id != principal.worker_id:
         raise ApiError(403, "a worker may only report for itself")
     recorder: HeartbeatRecorder = request.app.state.heartbeats
@@ -104,7 +105,7 @@ async def heartbeat(worker_id: int, principal: WorkerPrincipal, request: Request
 
 @router.put("/{worker_id}/status", status_code=204)
 async def report_status(
-    worker_id: int, body: dict[str, Any], principal: WorkerPrincipal, ctx: Ctx, session: Session
+    worker_id: PathId, body: dict[str, Any], principal: WorkerPrincipal, ctx: Ctx, session: Session
 ) -> None:
     if worker_id != principal.worker_id:
         raise ApiError(403, "a worker may only report for itself")
@@ -124,13 +125,13 @@ async def report_status(
 
 
 @router.get("/{worker_id}", response_model=WorkerPublic)
-async def get_worker(worker_id: int, _: UserPrincipal, session: Session) -> WorkerPublic:
+async def get_worker(worker_id: PathId, _: UserPrincipal, session: Session) -> WorkerPublic:
     return public(await _get(session, worker_id))
 
 
 @router.put("/{worker_id}", response_model=WorkerPublic)
 async def update_worker(
-    worker_id: int, body: WorkerUpdate, _: AdminPrincipal, ctx: Ctx, session: Session
+    worker_id: PathId, body: WorkerUpdate, _: AdminPrincipal, ctx: Ctx, session: Session
 ) -> WorkerPublic:
     worker = await _get(session, worker_id)
     if body.labels is not None:
@@ -150,7 +151,7 @@ async def update_worker(
 
 
 @router.delete("/{worker_id}", status_code=204)
-async def delete_worker(worker_id: int, _: AdminPrincipal, ctx: Ctx, session: Session) -> None:
+async def delete_worker(worker_id: PathId, _: AdminPrincipal, ctx: Ctx, session: Session) -> None:
     worker = await _get(session, worker_id)
     query = select(ModelInstance).where(ModelInstance.worker_id == worker_id)
     released = list((await session.exec(query)).all())
