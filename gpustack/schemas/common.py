@@ -72,6 +72,8 @@ class Page(BaseModel, Generic[T]):
 
 
 class ErrorBody(BaseModel):
+    """Every /v2 and /auth error: the HTTP status, its phrase and a human message."""
+
     code: int
     reason: str
     message: str

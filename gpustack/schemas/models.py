@@ -131,6 +131,16 @@ class ModelSpec(ModelSource):
 _SPEC_FIELDS = tuple(ModelSpec.model_fields)
 
 
+def example_spec() -> dict[str, Any]:
+    """A deployment that validates: the OpenAPI shows it, and API fuzzing starts from it."""
+    return {
+        "name": "smollm2-135m",
+        "source": "local_path",
+        "local_path": "/models/SmolLM2-135M-Instruct-Q4_1.gguf",
+        "replicas": 1,
+    }
+
+
 class ModelUpdate(BaseModel):
     """A partial update: only the given fields change; the whole result is re-validated."""
 

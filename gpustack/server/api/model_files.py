@@ -12,10 +12,10 @@ once the worker has answered, so a failed clean-up leaves the row for another tr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import aiohttp
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement
 from sqlmodel import col, select
@@ -32,6 +32,7 @@ from gpustack.schemas.model_instances import PLACED_STATES, InstanceState, Model
 from gpustack.schemas.models import Model, SourceKind
 from gpustack.schemas.workers import Worker
 from gpustack.server.api.params import PathId, QueryId
+from gpustack.server.api.responses import AUTHENTICATED, errors, listing
 from gpustack.server.context import ServerContext
 from gpustack.server.dependencies import (
     AdminPrincipal,
@@ -46,7 +47,7 @@ from gpustack.server.events import Event, EventType
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 from gpustack.server.security.principal import Principal
 
-router = APIRouter(prefix="/v2/model-files", tags=["model-files"])
+router = APIRouter(prefix="/v2/model-files", tags=["model-files"], responses=AUTHENTICATED)
 KIND = "model-files"
 
 # Instance states in which the instance uses (or is about to use) its files on the worker.
@@ -70,7 +71,7 @@ def public(row: ModelFile) -> ModelFilePublic:
     return ModelFilePublic.model_validate(row.model_dump())
 
 
-@router.get("")
+@router.get("", responses=listing(ModelFilePublic))
 async def list_model_files(
     principal: ReaderPrincipal,
     ctx: Ctx,
@@ -89,16 +90,22 @@ async def list_model_files(
     return await paginate(session, ModelFile, params, public, ("source_key", "worker_name"), where)
 
 
-@router.get("/{file_id}", response_model=ModelFilePublic)
+@router.get("/{file_id}", response_model=ModelFilePublic, responses=errors(404))
 async def get_model_file(
     file_id: PathId, principal: ReaderPrincipal, session: Session
 ) -> ModelFilePublic:
     return public(await _get_visible(session, file_id, principal))
 
 
-@router.post("", response_model=ModelFilePublic, status_code=201)
+@router.post("", response_model=ModelFilePublic, status_code=201, responses=errors(404, 409, 413))
 async def create_model_file(
-    body: ModelFileCreate, principal: WorkerOrAdmin, ctx: Ctx, session: Session
+    body: Annotated[
+        ModelFileCreate,
+        Body(examples=[{"source": "local_path", "local_path": "/models/m.gguf", "worker_id": 1}]),
+    ],
+    principal: WorkerOrAdmin,
+    ctx: Ctx,
+    session: Session,
 ) -> ModelFilePublic:
     """Download a model's files to one worker; a worker may create rows for itself only."""
     if principal.worker_id is not None and principal.worker_id != body.worker_id:
@@ -130,7 +137,7 @@ async def create_model_file(
     return shown
 
 
-@router.post("/{file_id}/retry", response_model=ModelFilePublic)
+@router.post("/{file_id}/retry", response_model=ModelFilePublic, responses=errors(404, 409))
 async def retry_model_file(
     file_id: PathId, _: AdminPrincipal, ctx: Ctx, session: Session
 ) -> ModelFilePublic:
@@ -143,7 +150,7 @@ async def retry_model_file(
     return await _save(ctx, session, row)
 
 
-@router.put("/{file_id}/status", response_model=ModelFilePublic)
+@router.put("/{file_id}/status", response_model=ModelFilePublic, responses=errors(404, 413))
 async def report_status(
     file_id: PathId,
     body: ModelFileStatusUpdate,
@@ -162,7 +169,7 @@ async def report_status(
     return await _save(ctx, session, row)
 
 
-@router.delete("/{file_id}", status_code=204)
+@router.delete("/{file_id}", status_code=204, responses=errors(404, 409, 502))
 async def delete_model_file(
     file_id: PathId,
     _: AdminPrincipal,

@@ -7,7 +7,7 @@ from typing import Any
 
 import aiohttp
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import ColumnElement
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,6 +20,7 @@ from gpustack.schemas.model_instances import (
 )
 from gpustack.schemas.workers import Worker
 from gpustack.server.api.params import PathId, QueryId
+from gpustack.server.api.responses import AUTHENTICATED, errors, listing
 from gpustack.server.context import ServerContext
 from gpustack.server.dependencies import (
     AdminPrincipal,
@@ -33,7 +34,7 @@ from gpustack.server.errors import ApiError, not_found
 from gpustack.server.events import Event, EventType
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 
-router = APIRouter(prefix="/v2/model-instances", tags=["model-instances"])
+router = APIRouter(prefix="/v2/model-instances", tags=["model-instances"], responses=AUTHENTICATED)
 KIND = "model-instances"
 
 
@@ -41,7 +42,7 @@ def public(instance: ModelInstance) -> ModelInstancePublic:
     return ModelInstancePublic.model_validate(instance.model_dump())
 
 
-@router.get("")
+@router.get("", responses=listing(ModelInstancePublic))
 async def list_instances(
     principal: WorkerOrAdmin,
     ctx: Ctx,
@@ -66,14 +67,14 @@ async def list_instances(
     return await paginate(session, ModelInstance, params, public, ("name", "model_name"), where)
 
 
-@router.get("/{instance_id}", response_model=ModelInstancePublic)
+@router.get("/{instance_id}", response_model=ModelInstancePublic, responses=errors(404))
 async def get_instance(
     instance_id: PathId, _: UserPrincipal, session: Session
 ) -> ModelInstancePublic:
     return public(await _get(session, instance_id))
 
 
-@router.delete("/{instance_id}", status_code=204)
+@router.delete("/{instance_id}", status_code=204, responses=errors(404))
 async def delete_instance(
     instance_id: PathId, _: AdminPrincipal, ctx: Ctx, session: Session
 ) -> None:
@@ -82,7 +83,9 @@ async def delete_instance(
     await session.commit()
 
 
-@router.put("/{instance_id}/status", response_model=ModelInstancePublic)
+@router.put(
+    "/{instance_id}/status", response_model=ModelInstancePublic, responses=errors(404, 409, 413)
+)
 async def report_status(
     instance_id: PathId,
     body: InstanceStatusUpdate,
@@ -107,7 +110,12 @@ async def report_status(
     return shown
 
 
-@router.get("/{instance_id}/logs")
+# `response_class=Response` documents no JSON body for the 200: the log is streamed plain text.
+@router.get(
+    "/{instance_id}/logs",
+    response_class=Response,
+    responses=errors(404, 409) | {200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 async def instance_logs(
     instance_id: PathId,
     _: UserPrincipal,

@@ -21,6 +21,7 @@ from gpustack.schemas.workers import (
     WorkerUpdate,
 )
 from gpustack.server.api.params import PathId
+from gpustack.server.api.responses import AUTHENTICATED, errors, listing
 from gpustack.server.dependencies import (
     AdminPrincipal,
     Ctx,
@@ -35,7 +36,7 @@ from gpustack.server.listing import ListParams, list_params, paginate, watch_res
 from gpustack.server.security.authenticator import CREDENTIALS_CHANGED, WORKER_TOKEN_PREFIX
 from gpustack.server.security.key_material import digest, new_salt
 
-router = APIRouter(prefix="/v2/workers", tags=["workers"])
+router = APIRouter(prefix="/v2/workers", tags=["workers"], responses=AUTHENTICATED)
 KIND = "workers"
 
 
@@ -43,7 +44,7 @@ def public(worker: Worker) -> WorkerPublic:
     return WorkerPublic.model_validate(worker.model_dump())
 
 
-@router.get("")
+@router.get("", responses=listing(WorkerPublic))
 async def list_workers(
     _: UserPrincipal, ctx: Ctx, session: Session, params: ListParams = Depends(list_params)
 ) -> Any:
@@ -60,7 +61,7 @@ async def registration_info(_: AdminPrincipal, ctx: Ctx, request: Request) -> di
     return {"server_url": server_url, "token": ctx.cluster_token, "command": command}
 
 
-@router.post("/register", response_model=WorkerRegistered)
+@router.post("/register", response_model=WorkerRegistered, responses=errors(413))
 async def register(
     body: WorkerRegistration,
     ctx: Ctx,
@@ -103,7 +104,7 @@ async def heartbeat(worker_id: PathId, principal: WorkerPrincipal, request: Requ
     recorder.record(worker_id)
 
 
-@router.put("/{worker_id}/status", status_code=204)
+@router.put("/{worker_id}/status", status_code=204, responses=errors(404, 413))
 async def report_status(
     worker_id: PathId, body: dict[str, Any], principal: WorkerPrincipal, ctx: Ctx, session: Session
 ) -> None:
@@ -124,12 +125,12 @@ async def report_status(
     ctx.publish(KIND, EventType.UPDATED, worker_id, public(worker))
 
 
-@router.get("/{worker_id}", response_model=WorkerPublic)
+@router.get("/{worker_id}", response_model=WorkerPublic, responses=errors(404))
 async def get_worker(worker_id: PathId, _: UserPrincipal, session: Session) -> WorkerPublic:
     return public(await _get(session, worker_id))
 
 
-@router.put("/{worker_id}", response_model=WorkerPublic)
+@router.put("/{worker_id}", response_model=WorkerPublic, responses=errors(404, 413))
 async def update_worker(
     worker_id: PathId, body: WorkerUpdate, _: AdminPrincipal, ctx: Ctx, session: Session
 ) -> WorkerPublic:
@@ -150,7 +151,7 @@ async def update_worker(
     return shown
 
 
-@router.delete("/{worker_id}", status_code=204)
+@router.delete("/{worker_id}", status_code=204, responses=errors(404))
 async def delete_worker(worker_id: PathId, _: AdminPrincipal, ctx: Ctx, session: Session) -> None:
     worker = await _get(session, worker_id)
     query = select(ModelInstance).where(ModelInstance.worker_id == worker_id)
