@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import MISSING, BaseModel, ConfigDict, Field
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
 from sqlmodel import Field as SQLField
 
-from gpustack.schemas.common import TimestampColumns, TimestampFields, UtcDatetime
+from gpustack.schemas.common import (
+    DB_INT_MAX,
+    NulFreeStr,
+    TimestampColumns,
+    TimestampFields,
+    UtcDatetime,
+)
 from gpustack.server.security.principal import KeyScope
 
 
@@ -42,24 +48,27 @@ class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=NAME_PATTERN)
-    description: str = Field(default="", max_length=1024)
+    description: NulFreeStr = Field(default="", max_length=1024)
     expires_in: int | None = Field(default=None, ge=60, le=10 * 365 * 86400)
     scope: KeyScope = KeyScope.ALL
     allowed_model_names: list[str] | None = Field(default=None, max_length=1000)
-    rpm_limit: int | None = Field(default=None, ge=1)
-    tpm_limit: int | None = Field(default=None, ge=1)
-    tpd_limit: int | None = Field(default=None, ge=1)
+    rpm_limit: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
+    tpm_limit: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
+    tpd_limit: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
 
 
 class ApiKeyUpdate(BaseModel):
+    """Only the fields sent change. Null clears what may be empty (limits, allowed models: no
+    limit, every model) and is refused for what may not (description, scope)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    description: str | None = Field(default=None, max_length=1024)
-    scope: KeyScope | None = None
+    description: NulFreeStr | MISSING = Field(default=MISSING, max_length=1024)
+    scope: KeyScope | MISSING = MISSING
     allowed_model_names: list[str] | None = Field(default=None, max_length=1000)
-    rpm_limit: int | None = Field(default=None, ge=1)
-    tpm_limit: int | None = Field(default=None, ge=1)
-    tpd_limit: int | None = Field(default=None, ge=1)
+    rpm_limit: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
+    tpm_limit: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
+    tpd_limit: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
 
 
 class ApiKeyPublic(TimestampFields):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 from sqlalchemy import DateTime
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
@@ -44,6 +44,23 @@ class Pagination(BaseModel):
     total_page: int = Field(alias="totalPage")
 
 
+# The largest value an INTEGER column holds on every supported database: PostgreSQL's is
+# 32-bit, so anything bigger that reaches a query fails in the driver instead of matching nothing.
+DB_INT_MAX = 2**31 - 1
+# What a JSON column or a 64-bit counter holds (bytes, token counts).
+INT64_MAX = 2**63 - 1
+
+# Text stored in a column or searched for: PostgreSQL text cannot hold NUL and its driver
+# fails on one, so refuse it as invalid input.
+NO_NUL_PATTERN = r"^[^\x00]*$"
+NulFreeStr = Annotated[str, StringConstraints(pattern=NO_NUL_PATTERN)]
+
+# A row id sent in a body: ids start at 1 and fit the column.
+DbId = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
+# A non-negative count or limit stored in an INTEGER column.
+DbCount = Annotated[int, Field(ge=0, le=DB_INT_MAX)]
+
+
 T = TypeVar("T")
 
 
@@ -55,6 +72,8 @@ class Page(BaseModel, Generic[T]):
 
 
 class ErrorBody(BaseModel):
+    """Every /v2 and /auth error: the HTTP status, its phrase and a human message."""
+
     code: int
     reason: str
     message: str

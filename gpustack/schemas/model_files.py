@@ -7,7 +7,7 @@ from enum import StrEnum
 from pydantic import ConfigDict
 from sqlmodel import Field as SQLField
 
-from gpustack.schemas.common import TimestampColumns, TimestampFields
+from gpustack.schemas.common import DbId, TimestampColumns, TimestampFields
 from gpustack.schemas.models import ModelSource
 
 
@@ -40,7 +40,7 @@ class ModelFile(TimestampColumns, table=True):
 class ModelFileCreate(ModelSource):
     model_config = ConfigDict(extra="forbid")
 
-    worker_id: int
+    worker_id: DbId
 
 
 class ModelFilePublic(ModelSource, TimestampFields):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import JSON, Column
 from sqlmodel import Field as SQLField
 
-from gpustack.schemas.common import TimestampColumns, TimestampFields
+from gpustack.schemas.common import DbCount, TimestampColumns, TimestampFields
 
 
 class InstanceState(StrEnum):
@@ -112,7 +112,7 @@ class InstanceStatusUpdate(BaseModel):
 
     state: InstanceState
     state_message: str = ""
-    download_progress: float | None = None
-    restart_count: int | None = None
-    port: int | None = None
+    download_progress: float | None = Field(default=None, ge=0.0, le=100.0)
+    restart_count: DbCount | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
     resolved_path: str | None = None

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import JSON, Column
 from sqlmodel import Field as SQLField
 
 from gpustack.engines.base import Category
-from gpustack.schemas.common import TimestampColumns, TimestampFields
+from gpustack.schemas.common import INT64_MAX, NulFreeStr, TimestampColumns, TimestampFields
 from gpustack.schemas.repo_ids import check_repo_id
+
+# Bytes of RAM or VRAM a deployment claims instead of the estimate.
+ClaimBytes = Annotated[int, Field(ge=0, le=INT64_MAX)]
 
 # Names are the `model` field clients send: keep them URL-path safe (no slash, no spaces).
 MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
@@ -46,11 +49,11 @@ class ModelSource(BaseModel):
     """Where the weights come from; which fields are required depends on `source`."""
 
     source: SourceKind
-    huggingface_repo_id: str | None = Field(default=None, max_length=256)
-    huggingface_filename: str | None = Field(default=None, max_length=512)
-    model_scope_model_id: str | None = Field(default=None, max_length=256)
-    model_scope_file_path: str | None = Field(default=None, max_length=512)
-    local_path: str | None = Field(default=None, max_length=4096)
+    huggingface_repo_id: NulFreeStr | None = Field(default=None, max_length=256)
+    huggingface_filename: NulFreeStr | None = Field(default=None, max_length=512)
+    model_scope_model_id: NulFreeStr | None = Field(default=None, max_length=256)
+    model_scope_file_path: NulFreeStr | None = Field(default=None, max_length=512)
+    local_path: NulFreeStr | None = Field(default=None, max_length=4096)
 
     @model_validator(mode="after")
     def _require_source_fields(self) -> Self:
@@ -83,14 +86,14 @@ class ModelSpec(ModelSource):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=MODEL_NAME_PATTERN)
-    description: str = Field(default="", max_length=4096)
+    description: NulFreeStr = Field(default="", max_length=4096)
     categories: list[Category] = Field(default_factory=list, max_length=6)
     backend: str | None = Field(default=None)
-    backend_version: str | None = Field(default=None, max_length=64)
+    backend_version: NulFreeStr | None = Field(default=None, max_length=64)
     backend_parameters: list[str] = Field(default_factory=list, max_length=256)
-    backend_command: str | None = Field(default=None, max_length=8192)
-    health_path: str | None = Field(default=None, max_length=256)
-    resource_claim: dict[str, int] | None = None
+    backend_command: NulFreeStr | None = Field(default=None, max_length=8192)
+    health_path: NulFreeStr | None = Field(default=None, max_length=256)
+    resource_claim: dict[str, ClaimBytes] | None = None
     env: dict[str, str] = Field(default_factory=dict, max_length=256)
     replicas: int = Field(default=1, ge=0, le=1024)
     placement_strategy: PlacementStrategy = PlacementStrategy.SPREAD
@@ -127,6 +130,16 @@ class ModelSpec(ModelSource):
 _SPEC_FIELDS = tuple(ModelSpec.model_fields)
 
 
+def example_spec() -> dict[str, Any]:
+    """A deployment that validates: the OpenAPI shows it, and API fuzzing starts from it."""
+    return {
+        "name": "smollm2-135m",
+        "source": "local_path",
+        "local_path": "/models/SmolLM2-135M-Instruct-Q4_1.gguf",
+        "replicas": 1,
+    }
+
+
 class ModelUpdate(BaseModel):
     """A partial update: only the given fields change; the whole result is re-validated."""
 
@@ -140,7 +153,7 @@ class ModelUpdate(BaseModel):
     backend_parameters: list[str] | None = None
     backend_command: str | None = None
     health_path: str | None = None
-    resource_claim: dict[str, int] | None = None
+    resource_claim: dict[str, ClaimBytes] | None = None
     env: dict[str, str] | None = None
     replicas: int | None = Field(default=None, ge=0, le=1024)
     placement_strategy: PlacementStrategy | None = None

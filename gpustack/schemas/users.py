@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Field as SQLField
 
-from gpustack.schemas.common import TimestampColumns, TimestampFields
+from gpustack.schemas.common import NulFreeStr, TimestampColumns, TimestampFields
 
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"
 
@@ -29,7 +29,7 @@ class UserCreate(BaseModel):
 
     username: str = Field(pattern=USERNAME_PATTERN)
     password: str = Field(min_length=1, max_length=256)
-    full_name: str = Field(default="", max_length=255)
+    full_name: NulFreeStr = Field(default="", max_length=255)
     is_admin: bool = False
     is_active: bool = True
 
@@ -37,7 +37,7 @@ class UserCreate(BaseModel):
 class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    full_name: str | None = Field(default=None, max_length=255)
+    full_name: NulFreeStr | None = Field(default=None, max_length=255)
     is_admin: bool | None = None
     is_active: bool | None = None
     password: str | None = Field(default=None, min_length=1, max_length=256)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import JSON, Column, DateTime
 from sqlmodel import Field as SQLField
 
-from gpustack.schemas.common import TimestampColumns, TimestampFields, UtcDatetime
+from gpustack.schemas.common import NulFreeStr, TimestampColumns, TimestampFields, UtcDatetime
 
 
 class WorkerState(StrEnum):
@@ -72,7 +72,7 @@ class WorkerRegistration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-    ip: str = Field(max_length=64)
+    ip: NulFreeStr = Field(max_length=64)
     port: int = Field(ge=1, le=65535)
     labels: dict[str, str] = Field(default_factory=dict, max_length=64)
     status: dict[str, Any] | None = None

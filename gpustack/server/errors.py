@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gpustack.schemas.common import NO_NUL_PATTERN, ErrorBody
+
 
 class ApiError(Exception):
     """Raise from any /v2 handler: becomes the error body with that status."""
@@ -42,11 +44,15 @@ def _describe_validation(errors: list[Any]) -> str:
             return "request body is not valid JSON"
         if err.get("type") == "extra_forbidden":
             msg = "unknown field"
+        if (err.get("ctx") or {}).get("pattern") == NO_NUL_PATTERN:
+            msg = "must not contain NUL characters"
         parts.append(f"{loc}: {msg}" if loc else msg)
     return "invalid request: " + "; ".join(parts)
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Every error leaves in the error body; the OpenAPI says so (400, not FastAPI's 422)."""
+
     async def api_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
         return error_response(exc.status, exc.message, exc.headers)
@@ -62,3 +68,31 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    _document_validation_errors(app)
+
+
+def _document_validation_errors(app: FastAPI) -> None:
+    """FastAPI documents a 422 `HTTPValidationError` on every route with parameters, but
+    `validation_error` answers 400 in the error body: document that instead."""
+    generate = app.openapi
+    error_ref = {"$ref": "#/components/schemas/ErrorBody"}
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.get("responses", {})
+                if responses.pop("422", None) is not None and "400" not in responses:
+                    responses["400"] = {
+                        "description": "Invalid request",
+                        "content": {"application/json": {"schema": error_ref}},
+                    }
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
+        components.setdefault("ErrorBody", ErrorBody.model_json_schema())
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

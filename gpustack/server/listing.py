@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 from sse_starlette.sse import EventSourceResponse
 
+from gpustack.schemas.common import NO_NUL_PATTERN
 from gpustack.server.errors import ApiError
 from gpustack.server.events import Event, EventBus
 
@@ -34,7 +35,7 @@ class ListParams:
 async def list_params(
     page: int = Query(1, ge=1, le=1_000_000),
     per_page: int = Query(100, alias="perPage", ge=1, le=MAX_PER_PAGE),
-    search: str = Query("", max_length=256),
+    search: str = Query("", max_length=256, pattern=NO_NUL_PATTERN),
     sort_by: str = Query("-created_at", max_length=64),
     watch: bool = Query(False),
 ) -> ListParams:

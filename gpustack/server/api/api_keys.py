@@ -17,13 +17,15 @@ from gpustack.schemas.api_keys import (
     ApiKeyUpdate,
 )
 from gpustack.schemas.common import utcnow
+from gpustack.server.api.params import PathId
+from gpustack.server.api.responses import AUTHENTICATED, errors, listing
 from gpustack.server.dependencies import Ctx, Session, UserPrincipal
 from gpustack.server.errors import ApiError, not_found
 from gpustack.server.events import Event, EventType
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 from gpustack.server.security.key_material import digest, mask, new_key, new_salt
 
-router = APIRouter(prefix="/v2/api-keys", tags=["api-keys"])
+router = APIRouter(prefix="/v2/api-keys", tags=["api-keys"], responses=AUTHENTICATED)
 KIND = "api-keys"
 
 
@@ -33,7 +35,7 @@ def public(key: ApiKey) -> ApiKeyPublic:
     return ApiKeyPublic.model_validate(data)
 
 
-@router.get("")
+@router.get("", responses=listing(ApiKeyPublic))
 async def list_keys(
     principal: UserPrincipal, ctx: Ctx, session: Session, params: ListParams = Depends(list_params)
 ) -> Any:
@@ -44,7 +46,7 @@ async def list_keys(
     return await paginate(session, ApiKey, params, public, ("name", "description"), where)
 
 
-@router.post("", response_model=ApiKeyCreated, status_code=201)
+@router.post("", response_model=ApiKeyCreated, status_code=201, responses=errors(409, 413))
 async def create_key(
     body: ApiKeyCreate, principal: UserPrincipal, ctx: Ctx, session: Session
 ) -> ApiKeyCreated:
@@ -78,14 +80,14 @@ async def create_key(
     return ApiKeyCreated(**shown.model_dump(), value=parts.value)
 
 
-@router.get("/{key_id}", response_model=ApiKeyPublic)
-async def get_key(key_id: int, principal: UserPrincipal, session: Session) -> ApiKeyPublic:
+@router.get("/{key_id}", response_model=ApiKeyPublic, responses=errors(404))
+async def get_key(key_id: PathId, principal: UserPrincipal, session: Session) -> ApiKeyPublic:
     return public(await _own_key(session, key_id, principal.user_id))
 
 
-@router.put("/{key_id}", response_model=ApiKeyPublic)
+@router.put("/{key_id}", response_model=ApiKeyPublic, responses=errors(404, 413))
 async def update_key(
-    key_id: int, body: ApiKeyUpdate, principal: UserPrincipal, ctx: Ctx, session: Session
+    key_id: PathId, body: ApiKeyUpdate, principal: UserPrincipal, ctx: Ctx, session: Session
 ) -> ApiKeyPublic:
     key = await _own_key(session, key_id, principal.user_id)
     for field, value in body.model_dump(exclude_unset=True).items():
@@ -98,8 +100,8 @@ async def update_key(
     return shown
 
 
-@router.delete("/{key_id}", status_code=204)
-async def delete_key(key_id: int, principal: UserPrincipal, ctx: Ctx, session: Session) -> None:
+@router.delete("/{key_id}", status_code=204, responses=errors(404))
+async def delete_key(key_id: PathId, principal: UserPrincipal, ctx: Ctx, session: Session) -> None:
     key = await _own_key(session, key_id, principal.user_id)
     await session.delete(key)
     await session.commit()

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from sqlmodel import select
 
-from gpustack.schemas.common import utcnow
+from gpustack.schemas.common import NO_NUL_PATTERN, utcnow
 from gpustack.schemas.users import PasswordUpdate, User, UserPublic
 from gpustack.server.context import ServerContext
 from gpustack.server.dependencies import Ctx, Session, UserPrincipal
@@ -64,7 +64,7 @@ async def login(
     session: Session,
     request: Request,
     response: Response,
-    username: Annotated[str, Form(max_length=64)],
+    username: Annotated[str, Form(max_length=64, pattern=NO_NUL_PATTERN)],
     password: Annotated[str, Form(max_length=256)],
 ) -> User:
     attempt = begin_attempt(ctx, request, username)

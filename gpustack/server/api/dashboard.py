@@ -17,10 +17,11 @@ from gpustack.schemas.models import Model
 from gpustack.schemas.usage import UsageDaily
 from gpustack.schemas.users import User
 from gpustack.schemas.workers import Worker
+from gpustack.server.api.responses import AUTHENTICATED
 from gpustack.server.api.usage import GroupBy, usage_rows
 from gpustack.server.dependencies import Session, UserPrincipal
 
-router = APIRouter(prefix="/v2/dashboard", tags=["dashboard"])
+router = APIRouter(prefix="/v2/dashboard", tags=["dashboard"], responses=AUTHENTICATED)
 HISTORY_DAYS = 30
 
 

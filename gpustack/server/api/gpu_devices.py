@@ -16,6 +16,7 @@ from sse_starlette.sse import EventSourceResponse
 from gpustack.schemas.model_instances import ModelInstance
 from gpustack.schemas.worker_status import GPUDevice
 from gpustack.schemas.workers import Worker
+from gpustack.server.api.responses import AUTHENTICATED, listing
 from gpustack.server.context import ServerContext
 from gpustack.server.dependencies import Ctx, Session, UserPrincipal
 from gpustack.server.errors import ApiError
@@ -23,7 +24,7 @@ from gpustack.server.events import EventType
 from gpustack.server.listing import ListParams, list_params
 from gpustack.server.scheduler.db_views import holds_resources, instance_claims, worker_status
 
-router = APIRouter(prefix="/v2/gpu-devices", tags=["gpu-devices"])
+router = APIRouter(prefix="/v2/gpu-devices", tags=["gpu-devices"], responses=AUTHENTICATED)
 _SORTABLE = ("id", "name", "worker_name", "index", "vendor")
 
 
@@ -35,7 +36,7 @@ class GpuDevicePublic(GPUDevice):
     worker_name: str
 
 
-@router.get("")
+@router.get("", responses=listing(GpuDevicePublic))
 async def list_gpu_devices(
     _: UserPrincipal, ctx: Ctx, session: Session, params: ListParams = Depends(list_params)
 ) -> Any:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 
 from gpustack.engines.registry import default_registry
-from gpustack.schemas.models import ModelSpec, SourceKind
+from gpustack.schemas.models import ModelSpec, SourceKind, example_spec
+from gpustack.server.api.responses import AUTHENTICATED, errors
 from gpustack.server.dependencies import Ctx, Session, UserPrincipal
 from gpustack.server.errors import ApiError
 from gpustack.server.scheduler.evaluation import evaluate_specs
 from gpustack.server.scheduler.pass_runner import shared_analyzer
 
-router = APIRouter(prefix="/v2/model-evaluations", tags=["model-evaluations"])
+router = APIRouter(
+    prefix="/v2/model-evaluations", tags=["model-evaluations"], responses=AUTHENTICATED
+)
 
 
 class EvaluationRequest(BaseModel):
@@ -23,9 +26,12 @@ class EvaluationRequest(BaseModel):
     model_specs: list[ModelSpec] = Field(min_length=1, max_length=64)
 
 
-@router.post("")
+@router.post("", responses=errors(413))
 async def evaluate(
-    body: EvaluationRequest, principal: UserPrincipal, ctx: Ctx, session: Session
+    body: Annotated[EvaluationRequest, Body(examples=[{"model_specs": [example_spec()]}])],
+    principal: UserPrincipal,
+    ctx: Ctx,
+    session: Session,
 ) -> dict[str, Any]:
     """One result per spec, in order; creates nothing and claims nothing.
 

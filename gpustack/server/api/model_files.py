@@ -12,16 +12,16 @@ once the worker has answered, so a failed clean-up leaves the row for another tr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import aiohttp
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from gpustack.schemas.common import utcnow
+from gpustack.schemas.common import INT64_MAX, utcnow
 from gpustack.schemas.model_files import (
     ModelFile,
     ModelFileCreate,
@@ -31,6 +31,8 @@ from gpustack.schemas.model_files import (
 from gpustack.schemas.model_instances import PLACED_STATES, InstanceState, ModelInstance
 from gpustack.schemas.models import Model, SourceKind
 from gpustack.schemas.workers import Worker
+from gpustack.server.api.params import PathId, QueryId
+from gpustack.server.api.responses import AUTHENTICATED, errors, listing
 from gpustack.server.context import ServerContext
 from gpustack.server.dependencies import (
     AdminPrincipal,
@@ -46,7 +48,7 @@ from gpustack.server.listing import ListParams, list_params, paginate, watch_res
 from gpustack.server.security.principal import Principal
 from gpustack.server.security.worker_credentials import worker_api_token
 
-router = APIRouter(prefix="/v2/model-files", tags=["model-files"])
+router = APIRouter(prefix="/v2/model-files", tags=["model-files"], responses=AUTHENTICATED)
 KIND = "model-files"
 
 # Instance states in which the instance uses (or is about to use) its files on the worker.
@@ -62,7 +64,7 @@ class ModelFileStatusUpdate(BaseModel):
     state: ModelFileState
     state_message: str = Field(default="", max_length=4096)
     download_progress: float | None = Field(default=None, ge=0.0, le=100.0)
-    size: int | None = Field(default=None, ge=0)
+    size: int | None = Field(default=None, ge=0, le=INT64_MAX)
     local_dir: str | None = Field(default=None, max_length=4096)
 
 
@@ -70,13 +72,13 @@ def public(row: ModelFile) -> ModelFilePublic:
     return ModelFilePublic.model_validate(row.model_dump())
 
 
-@router.get("")
+@router.get("", responses=listing(ModelFilePublic))
 async def list_model_files(
     principal: ReaderPrincipal,
     ctx: Ctx,
     session: Session,
     params: ListParams = Depends(list_params),
-    worker_id: int | None = Query(None),
+    worker_id: QueryId = None,
 ) -> Any:
     if principal.worker_id is not None:
         # A worker sees and follows only the files on its own disk.
@@ -89,16 +91,22 @@ async def list_model_files(
     return await paginate(session, ModelFile, params, public, ("source_key", "worker_name"), where)
 
 
-@router.get("/{file_id}", response_model=ModelFilePublic)
+@router.get("/{file_id}", response_model=ModelFilePublic, responses=errors(404))
 async def get_model_file(
-    file_id: int, principal: ReaderPrincipal, session: Session
+    file_id: PathId, principal: ReaderPrincipal, session: Session
 ) -> ModelFilePublic:
     return public(await _get_visible(session, file_id, principal))
 
 
-@router.post("", response_model=ModelFilePublic, status_code=201)
+@router.post("", response_model=ModelFilePublic, status_code=201, responses=errors(404, 409, 413))
 async def create_model_file(
-    body: ModelFileCreate, principal: WorkerOrAdmin, ctx: Ctx, session: Session
+    body: Annotated[
+        ModelFileCreate,
+        Body(examples=[{"source": "local_path", "local_path": "/models/m.gguf", "worker_id": 1}]),
+    ],
+    principal: WorkerOrAdmin,
+    ctx: Ctx,
+    session: Session,
 ) -> ModelFilePublic:
     """Download a model's files to one worker; a worker may create rows for itself only."""
     if principal.worker_id is not None and principal.worker_id != body.worker_id:
@@ -130,9 +138,9 @@ async def create_model_file(
     return shown
 
 
-@router.post("/{file_id}/retry", response_model=ModelFilePublic)
+@router.post("/{file_id}/retry", response_model=ModelFilePublic, responses=errors(404, 409))
 async def retry_model_file(
-    file_id: int, _: AdminPrincipal, ctx: Ctx, session: Session
+    file_id: PathId, _: AdminPrincipal, ctx: Ctx, session: Session
 ) -> ModelFilePublic:
     """Download a failed model file again."""
     row = await _get(session, file_id)
@@ -143,9 +151,9 @@ async def retry_model_file(
     return await _save(ctx, session, row)
 
 
-@router.put("/{file_id}/status", response_model=ModelFilePublic)
+@router.put("/{file_id}/status", response_model=ModelFilePublic, responses=errors(404, 413))
 async def report_status(
-    file_id: int,
+    file_id: PathId,
     body: ModelFileStatusUpdate,
     principal: WorkerPrincipal,
     ctx: Ctx,
@@ -162,9 +170,9 @@ async def report_status(
     return await _save(ctx, session, row)
 
 
-@router.delete("/{file_id}", status_code=204)
+@router.delete("/{file_id}", status_code=204, responses=errors(404, 409, 502))
 async def delete_model_file(
-    file_id: int,
+    file_id: PathId,
     _: AdminPrincipal,
     ctx: Ctx,
     session: Session,

@@ -7,7 +7,7 @@ from typing import Any
 
 import aiohttp
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import ColumnElement
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,6 +19,8 @@ from gpustack.schemas.model_instances import (
     ModelInstancePublic,
 )
 from gpustack.schemas.workers import Worker
+from gpustack.server.api.params import PathId, QueryId
+from gpustack.server.api.responses import AUTHENTICATED, errors, listing
 from gpustack.server.context import ServerContext
 from gpustack.server.dependencies import (
     AdminPrincipal,
@@ -32,7 +34,7 @@ from gpustack.server.events import Event, EventType
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 from gpustack.server.security.worker_credentials import worker_api_token
 
-router = APIRouter(prefix="/v2/model-instances", tags=["model-instances"])
+router = APIRouter(prefix="/v2/model-instances", tags=["model-instances"], responses=AUTHENTICATED)
 KIND = "model-instances"
 
 
@@ -40,14 +42,14 @@ def public(instance: ModelInstance) -> ModelInstancePublic:
     return ModelInstancePublic.model_validate(instance.model_dump())
 
 
-@router.get("")
+@router.get("", responses=listing(ModelInstancePublic))
 async def list_instances(
     principal: WorkerOrAdmin,
     ctx: Ctx,
     session: Session,
     params: ListParams = Depends(list_params),
-    model_id: int | None = Query(None),
-    worker_id: int | None = Query(None),
+    model_id: QueryId = None,
+    worker_id: QueryId = None,
 ) -> Any:
     if principal.worker_id is not None:
         # A worker lists what is assigned to it, but watches every change: an instance moved
@@ -65,23 +67,27 @@ async def list_instances(
     return await paginate(session, ModelInstance, params, public, ("name", "model_name"), where)
 
 
-@router.get("/{instance_id}", response_model=ModelInstancePublic)
+@router.get("/{instance_id}", response_model=ModelInstancePublic, responses=errors(404))
 async def get_instance(
-    instance_id: int, _: AdminPrincipal, session: Session
+    instance_id: PathId, _: AdminPrincipal, session: Session
 ) -> ModelInstancePublic:
     return public(await _get(session, instance_id))
 
 
-@router.delete("/{instance_id}", status_code=204)
-async def delete_instance(instance_id: int, _: AdminPrincipal, ctx: Ctx, session: Session) -> None:
+@router.delete("/{instance_id}", status_code=204, responses=errors(404))
+async def delete_instance(
+    instance_id: PathId, _: AdminPrincipal, ctx: Ctx, session: Session
+) -> None:
     await _get(session, instance_id)
     await delete_instances(ctx, session, ModelInstance.id == instance_id)  # type: ignore[arg-type]
     await session.commit()
 
 
-@router.put("/{instance_id}/status", response_model=ModelInstancePublic)
+@router.put(
+    "/{instance_id}/status", response_model=ModelInstancePublic, responses=errors(404, 409, 413)
+)
 async def report_status(
-    instance_id: int,
+    instance_id: PathId,
     body: InstanceStatusUpdate,
     principal: WorkerPrincipal,
     ctx: Ctx,
@@ -104,9 +110,14 @@ async def report_status(
     return shown
 
 
-@router.get("/{instance_id}/logs")
+# `response_class=Response` documents no JSON body for the 200: the log is streamed plain text.
+@router.get(
+    "/{instance_id}/logs",
+    response_class=Response,
+    responses=errors(404, 409) | {200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 async def instance_logs(
-    instance_id: int,
+    instance_id: PathId,
     _: AdminPrincipal,
     ctx: Ctx,
     session: Session,

@@ -9,9 +9,10 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
+from gpustack.server.api.responses import AUTHENTICATED
 from gpustack.server.dependencies import UserPrincipal
 
-router = APIRouter(prefix="/v2/model-sets", tags=["model-sets"])
+router = APIRouter(prefix="/v2/model-sets", tags=["model-sets"], responses=AUTHENTICATED)
 CATALOG = Path(__file__).resolve().parent.parent / "catalog" / "model_sets.json"
 
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Body, Depends
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gpustack.schemas.common import utcnow
-from gpustack.schemas.model_instances import ModelInstance
-from gpustack.schemas.models import Model, ModelPublic, ModelSpec, ModelUpdate
+from gpustack.schemas.model_instances import ModelInstance, ModelInstancePublic
+from gpustack.schemas.models import Model, ModelPublic, ModelSpec, ModelUpdate, example_spec
 from gpustack.server.api.model_instances import delete_instances
 from gpustack.server.api.model_instances import public as instance_public
+from gpustack.server.api.params import PathId
+from gpustack.server.api.responses import AUTHENTICATED, errors, listing
 from gpustack.server.dependencies import (
     AdminPrincipal,
     Ctx,
@@ -26,7 +28,7 @@ from gpustack.server.errors import ApiError, not_found
 from gpustack.server.events import EventType
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 
-router = APIRouter(prefix="/v2/models", tags=["models"])
+router = APIRouter(prefix="/v2/models", tags=["models"], responses=AUTHENTICATED)
 KIND = "models"
 
 
@@ -34,7 +36,7 @@ def public(model: Model) -> ModelPublic:
     return ModelPublic.model_validate(model.model_dump())
 
 
-@router.get("")
+@router.get("", responses=listing(ModelPublic))
 async def list_models(
     _: UserPrincipal, ctx: Ctx, session: Session, params: ListParams = Depends(list_params)
 ) -> Any:
@@ -43,9 +45,12 @@ async def list_models(
     return await paginate(session, Model, params, public, ("name", "description"))
 
 
-@router.post("", response_model=ModelPublic, status_code=201)
+@router.post("", response_model=ModelPublic, status_code=201, responses=errors(409, 413))
 async def create_model(
-    body: ModelSpec, _: AdminPrincipal, ctx: Ctx, session: Session
+    body: Annotated[ModelSpec, Body(examples=[example_spec()])],
+    _: AdminPrincipal,
+    ctx: Ctx,
+    session: Session,
 ) -> ModelPublic:
     model = Model(name=body.name, source=body.source.value)
     model.apply_spec(body)
@@ -57,14 +62,14 @@ async def create_model(
     return shown
 
 
-@router.get("/{model_id}", response_model=ModelPublic)
-async def get_model(model_id: int, _: ReaderPrincipal, session: Session) -> ModelPublic:
+@router.get("/{model_id}", response_model=ModelPublic, responses=errors(404))
+async def get_model(model_id: PathId, _: ReaderPrincipal, session: Session) -> ModelPublic:
     return public(await _get(session, model_id))
 
 
-@router.put("/{model_id}", response_model=ModelPublic)
+@router.put("/{model_id}", response_model=ModelPublic, responses=errors(404, 409, 413))
 async def update_model(
-    model_id: int, body: ModelUpdate, _: AdminPrincipal, ctx: Ctx, session: Session
+    model_id: PathId, body: ModelUpdate, _: AdminPrincipal, ctx: Ctx, session: Session
 ) -> ModelPublic:
     model = await _get(session, model_id)
     merged = model.spec().model_dump() | body.model_dump(exclude_unset=True)
@@ -84,8 +89,8 @@ async def update_model(
     return shown
 
 
-@router.delete("/{model_id}", status_code=204)
-async def delete_model(model_id: int, _: AdminPrincipal, ctx: Ctx, session: Session) -> None:
+@router.delete("/{model_id}", status_code=204, responses=errors(404))
+async def delete_model(model_id: PathId, _: AdminPrincipal, ctx: Ctx, session: Session) -> None:
     model = await _get(session, model_id)
     # Instances go first, one event each, so workers stop their engines.
     await delete_instances(ctx, session, ModelInstance.model_id == model_id)  # type: ignore[arg-type]
@@ -94,8 +99,11 @@ async def delete_model(model_id: int, _: AdminPrincipal, ctx: Ctx, session: Sess
     ctx.publish(KIND, EventType.DELETED, model_id, None)
 
 
-@router.get("/{model_id}/instances")
-async def model_instances(model_id: int, _: AdminPrincipal, session: Session) -> dict[str, Any]:
+@router.get(
+    "/{model_id}/instances",
+    responses=listing(ModelInstancePublic, watch=False) | errors(404),
+)
+async def model_instances(model_id: PathId, _: AdminPrincipal, session: Session) -> Any:
     await _get(session, model_id)
     query = select(ModelInstance).where(ModelInstance.model_id == model_id)
     rows = (await session.exec(query.order_by(ModelInstance.id))).all()  # type: ignore[arg-type]
@@ -104,9 +112,9 @@ async def model_instances(model_id: int, _: AdminPrincipal, session: Session) ->
     return {"items": items, "pagination": pagination}
 
 
-@router.post("/{model_id}/restart", response_model=ModelPublic)
+@router.post("/{model_id}/restart", response_model=ModelPublic, responses=errors(404))
 async def restart_model(
-    model_id: int, _: AdminPrincipal, ctx: Ctx, session: Session
+    model_id: PathId, _: AdminPrincipal, ctx: Ctx, session: Session
 ) -> ModelPublic:
     """Replace every instance: the replica controller creates fresh ones right away."""
     model = await _get(session, model_id)

@@ -19,11 +19,12 @@ from gpustack.schemas.api_keys import ApiKey
 from gpustack.schemas.common import utcnow
 from gpustack.schemas.usage import UsageDaily
 from gpustack.schemas.users import User
+from gpustack.server.api.responses import AUTHENTICATED
 from gpustack.server.dependencies import Session, UserPrincipal
 from gpustack.server.errors import ApiError
 from gpustack.server.security.principal import Principal
 
-router = APIRouter(prefix="/v2/usage", tags=["usage"])
+router = APIRouter(prefix="/v2/usage", tags=["usage"], responses=AUTHENTICATED)
 MAX_DAYS = 366
 CSV_FIELDS = (
     "date",
@@ -96,7 +97,7 @@ async def usage_rows(
     return items
 
 
-@router.get("")
+@router.get("", responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
 async def get_usage(
     principal: UserPrincipal,
     session: Session,

@@ -10,6 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from gpustack.schemas.common import utcnow
 from gpustack.schemas.users import User, UserCreate, UserPublic, UserUpdate
 from gpustack.server.api.auth import set_session_cookie
+from gpustack.server.api.params import PathId
+from gpustack.server.api.responses import AUTHENTICATED, errors, listing
 from gpustack.server.context import ServerContext
 from gpustack.server.dependencies import AdminPrincipal, Ctx, Session, UserPrincipal
 from gpustack.server.errors import ApiError, not_found
@@ -17,7 +19,7 @@ from gpustack.server.events import EventType
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 from gpustack.server.security.passwords import PasswordPolicyError, check_password_policy
 
-router = APIRouter(prefix="/v2/users", tags=["users"])
+router = APIRouter(prefix="/v2/users", tags=["users"], responses=AUTHENTICATED)
 KIND = "users"
 
 
@@ -25,7 +27,7 @@ def public(user: User) -> UserPublic:
     return UserPublic.model_validate(user, from_attributes=True)
 
 
-@router.get("/me", response_model=UserPublic)
+@router.get("/me", response_model=UserPublic, responses=errors(404))
 async def me(principal: UserPrincipal, request: Request) -> Response:
     ctx: ServerContext = request.app.state.ctx
     body = await ctx.authenticator.user_public_json(principal.user_id)
@@ -34,7 +36,7 @@ async def me(principal: UserPrincipal, request: Request) -> Response:
     return Response(body, media_type="application/json")
 
 
-@router.get("")
+@router.get("", responses=listing(UserPublic))
 async def list_users(
     _: AdminPrincipal, ctx: Ctx, session: Session, params: ListParams = Depends(list_params)
 ) -> Any:
@@ -43,7 +45,7 @@ async def list_users(
     return await paginate(session, User, params, public, ("username", "full_name"))
 
 
-@router.post("", response_model=UserPublic, status_code=201)
+@router.post("", response_model=UserPublic, status_code=201, responses=errors(409, 413))
 async def create_user(body: UserCreate, _: AdminPrincipal, ctx: Ctx, session: Session) -> User:
     _check_policy(body.password)
     user = User(
@@ -63,17 +65,17 @@ async def create_user(body: UserCreate, _: AdminPrincipal, ctx: Ctx, session: Se
     return user
 
 
-@router.get("/{user_id}", response_model=UserPublic)
-async def get_user(user_id: int, _: AdminPrincipal, session: Session) -> User:
+@router.get("/{user_id}", response_model=UserPublic, responses=errors(404))
+async def get_user(user_id: PathId, _: AdminPrincipal, session: Session) -> User:
     user = await session.get(User, user_id)
     if user is None:
         raise not_found("user", user_id)
     return user
 
 
-@router.put("/{user_id}", response_model=UserPublic)
+@router.put("/{user_id}", response_model=UserPublic, responses=errors(404, 413))
 async def update_user(
-    user_id: int,
+    user_id: PathId,
     body: UserUpdate,
     principal: AdminPrincipal,
     ctx: Ctx,
@@ -106,8 +108,10 @@ async def update_user(
     return user
 
 
-@router.delete("/{user_id}", status_code=204)
-async def delete_user(user_id: int, principal: AdminPrincipal, ctx: Ctx, session: Session) -> None:
+@router.delete("/{user_id}", status_code=204, responses=errors(404))
+async def delete_user(
+    user_id: PathId, principal: AdminPrincipal, ctx: Ctx, session: Session
+) -> None:
     if user_id == principal.user_id:
         raise ApiError(400, "you cannot delete your own account")
     user = await session.get(User, user_id)

@@ -22,6 +22,8 @@ from gpustack.schemas.workers import (
     WorkerState,
     WorkerUpdate,
 )
+from gpustack.server.api.params import PathId
+from gpustack.server.api.responses import AUTHENTICATED, errors, listing
 from gpustack.server.dependencies import (
     AdminPrincipal,
     Ctx,
@@ -41,7 +43,7 @@ from gpustack.server.security.worker_credentials import (
     worker_api_token,
 )
 
-router = APIRouter(prefix="/v2/workers", tags=["workers"])
+router = APIRouter(prefix="/v2/workers", tags=["workers"], responses=AUTHENTICATED)
 KIND = "workers"
 
 
@@ -49,7 +51,7 @@ def public(worker: Worker) -> WorkerPublic:
     return WorkerPublic.model_validate(worker.model_dump())
 
 
-@router.get("")
+@router.get("", responses=listing(WorkerPublic))
 async def list_workers(
     _: UserPrincipal, ctx: Ctx, session: Session, params: ListParams = Depends(list_params)
 ) -> Any:
@@ -66,7 +68,7 @@ async def registration_info(_: AdminPrincipal, ctx: Ctx, request: Request) -> di
     return {"server_url": server_url, "token": ctx.cluster_token, "command": command}
 
 
-@router.post("/register", response_model=WorkerRegistered)
+@router.post("/register", response_model=WorkerRegistered, responses=errors(413))
 async def register(
     body: WorkerRegistration,
     ctx: Ctx,
@@ -131,16 +133,16 @@ def _name_taken(worker: Worker) -> str:
 
 
 @router.post("/{worker_id}/heartbeat", status_code=204)
-async def heartbeat(worker_id: int, principal: WorkerPrincipal, request: Request) -> None:
+async def heartbeat(worker_id: PathId, principal: WorkerPrincipal, request: Request) -> None:
     if worker_id != principal.worker_id:
         raise ApiError(403, "a worker may only report for itself")
     recorder: HeartbeatRecorder = request.app.state.heartbeats
     recorder.record(worker_id)
 
 
-@router.put("/{worker_id}/status", status_code=204)
+@router.put("/{worker_id}/status", status_code=204, responses=errors(404, 413))
 async def report_status(
-    worker_id: int, body: dict[str, Any], principal: WorkerPrincipal, ctx: Ctx, session: Session
+    worker_id: PathId, body: dict[str, Any], principal: WorkerPrincipal, ctx: Ctx, session: Session
 ) -> None:
     if worker_id != principal.worker_id:
         raise ApiError(403, "a worker may only report for itself")
@@ -159,14 +161,14 @@ async def report_status(
     ctx.publish(KIND, EventType.UPDATED, worker_id, public(worker))
 
 
-@router.get("/{worker_id}", response_model=WorkerPublic)
-async def get_worker(worker_id: int, _: UserPrincipal, session: Session) -> WorkerPublic:
+@router.get("/{worker_id}", response_model=WorkerPublic, responses=errors(404))
+async def get_worker(worker_id: PathId, _: UserPrincipal, session: Session) -> WorkerPublic:
     return public(await _get(session, worker_id))
 
 
-@router.put("/{worker_id}", response_model=WorkerPublic)
+@router.put("/{worker_id}", response_model=WorkerPublic, responses=errors(404, 413))
 async def update_worker(
-    worker_id: int, body: WorkerUpdate, _: AdminPrincipal, ctx: Ctx, session: Session
+    worker_id: PathId, body: WorkerUpdate, _: AdminPrincipal, ctx: Ctx, session: Session
 ) -> WorkerPublic:
     worker = await _get(session, worker_id)
     if body.labels is not None:
@@ -185,8 +187,8 @@ async def update_worker(
     return shown
 
 
-@router.delete("/{worker_id}", status_code=204)
-async def delete_worker(worker_id: int, _: AdminPrincipal, ctx: Ctx, session: Session) -> None:
+@router.delete("/{worker_id}", status_code=204, responses=errors(404))
+async def delete_worker(worker_id: PathId, _: AdminPrincipal, ctx: Ctx, session: Session) -> None:
     worker = await _get(session, worker_id)
     query = select(ModelInstance).where(ModelInstance.worker_id == worker_id)
     released = list((await session.exec(query)).all())
