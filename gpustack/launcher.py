@@ -16,6 +16,10 @@ from gpustack.server.inference import InferenceFirst
 
 # The cluster token workers join with; the embedded worker reads it from here too.
 TOKEN_FILE = "token"
+# How long an idle connection stays open. uvicorn's default (5 s) equals the workers'
+# heartbeat interval, so the server closed pooled connections just as a worker reused them;
+# this outlasts the workers' pool (30 s) and the 60 s a load balancer in front keeps its own.
+KEEP_ALIVE_S = 65
 
 
 def announce(config: Config, token: str, stream: TextIO | None = None) -> None:
@@ -82,5 +86,6 @@ def _serve(app: FastAPI, config: Config) -> None:
         ssl_certfile=str(config.ssl_certfile) if config.ssl_certfile else None,
         log_level="debug" if config.debug else "info",
         access_log=config.debug,
+        timeout_keep_alive=KEEP_ALIVE_S,
         timeout_graceful_shutdown=5,
     )

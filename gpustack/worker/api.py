@@ -45,6 +45,12 @@ _HOP_HEADERS = frozenset(
 )
 _DEFAULT_TAIL = 200
 _MAX_TAIL = 100_000
+# Idle connections to engines are dropped before the engine drops them: vLLM and SGLang
+# (uvicorn) and llama.cpp's server close them after 5 s, and a request sent on one just as it
+# closes fails (a proxied body cannot be sent again). Loopback connections are cheap to open.
+ENGINE_KEEP_ALIVE_S = 2.0
+# Longer than the gateway keeps an idle connection to a worker (60 s), for the same reason.
+API_KEEP_ALIVE_S = 75.0
 
 
 class InstanceLookup(Protocol):
@@ -100,14 +106,20 @@ def api_runner(app: web.Application) -> web.AppRunner:
     Cancelling matters for the proxy (an abandoned generation stops reading the engine) and
     for log follows (they would wait for the next line forever).
     """
-    return web.AppRunner(app, handler_cancellation=True, shutdown_timeout=2.0, access_log=None)
+    return web.AppRunner(
+        app,
+        handler_cancellation=True,
+        shutdown_timeout=2.0,
+        access_log=None,
+        keepalive_timeout=API_KEEP_ALIVE_S,
+    )
 
 
 async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
     # No total timeout: generations may stream for many minutes. No decompression: bodies
     # pass through exactly as the engine encoded them.
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=10)
-    connector = aiohttp.TCPConnector(limit=0)
+    connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=ENGINE_KEEP_ALIVE_S)
     async with aiohttp.ClientSession(
         timeout=timeout, connector=connector, auto_decompress=False
     ) as session:

@@ -5,6 +5,12 @@ own token when it has one: a known name is granted only with it); every other ca
 per-worker token it returned. A 401 on a worker call (the server forgot this worker,
 e.g. its database was reset) triggers one re-registration through ``on_unauthorized`` and
 one retry of the call.
+
+Pooled connections: a server closes a connection that idled past its keep-alive, and a call
+that reuses it at that moment fails at once (``Server disconnected``, connection reset). The
+pool drops idle connections well before the server's keep-alive (``POOL_KEEP_ALIVE_S``), and a
+call that is safe to repeat is sent once more on a new connection: aiohttp does so itself for
+GET, PUT and DELETE (since 3.9); the heartbeat, a POST, says so here.
 """
 
 from __future__ import annotations
@@ -30,6 +36,9 @@ logger = logging.getLogger(__name__)
 
 # Enough for every instance one worker could run; the server caps perPage at 1000.
 _PER_PAGE = 1000
+# How long an idle pooled connection is kept: below the server's keep-alive (65 s) and the
+# 60 s idle timeout of common load balancers, above the heartbeat so it is reused.
+POOL_KEEP_ALIVE_S = 30.0
 
 
 class ServerError(Exception):
@@ -87,6 +96,9 @@ class ModelFileReport:
 
 Event = TypeVar("Event")
 
+# An open connection that broke under a call (a connector error means none could be opened).
+_DROPPED = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
+
 
 class ServerClient(Protocol):
     """What the worker's loops ask of the server once registered."""
@@ -139,7 +151,9 @@ class HttpServerClient:
         # Created on first use, on the loop that uses it.
         if self._session is None or self._session.closed:
             # ssl=True verifies certificates as usual; False accepts any certificate.
-            connector = aiohttp.TCPConnector(ssl=self._verify_tls)
+            connector = aiohttp.TCPConnector(
+                ssl=self._verify_tls, keepalive_timeout=POOL_KEEP_ALIVE_S
+            )
             self._session = aiohttp.ClientSession(connector=connector)
         return self._session
 
@@ -168,7 +182,8 @@ class HttpServerClient:
         return self._registered
 
     async def heartbeat(self) -> None:
-        await self._worker_call("POST", "/v2/workers/{worker_id}/heartbeat")
+        # Repeating it changes nothing but the time of the last heartbeat.
+        await self._worker_call("POST", "/v2/workers/{worker_id}/heartbeat", idempotent=True)
 
     async def report_status(self, status: WorkerStatus) -> None:
         await self._worker_call(
@@ -233,19 +248,21 @@ class HttpServerClient:
         """Probe with a cheap call so a stale token re-registers before the stream opens."""
         await self.heartbeat()
 
-    async def _worker_call(self, method: str, path: str, **kwargs: Any) -> Any:
+    async def _worker_call(
+        self, method: str, path: str, *, idempotent: bool = False, **kwargs: Any
+    ) -> Any:
         """A call with the worker token; ``{worker_id}`` in the path and params is filled in.
 
         On a 401 the worker registers again (its id may change) and the call is retried once.
         """
         token = self._worker_token()
         try:
-            return await self._send(method, *self._fill(path, kwargs), token)
+            return await self._send(method, *self._fill(path, kwargs), token, idempotent)
         except UnauthorizedError:
             if self.on_unauthorized is None:
                 raise
             await self._reregister(token)
-        return await self._send(method, *self._fill(path, kwargs), self._worker_token())
+        return await self._send(method, *self._fill(path, kwargs), self._worker_token(), idempotent)
 
     def _fill(self, path: str, kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         worker_id = str(self.worker_id)
@@ -270,22 +287,41 @@ class HttpServerClient:
     def _headers(self, token: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {token or self._worker_token()}"}
 
-    async def _send(self, method: str, path: str, kwargs: dict[str, Any], token: str) -> Any:
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        kwargs: dict[str, Any],
+        token: str,
+        idempotent: bool = False,
+    ) -> Any:
+        """One call; an idempotent one is sent again once when its connection was dropped."""
         url = f"{self.base_url}{path}"
         headers = self._headers(token) | kwargs.get("headers", {})
         rest = {k: v for k, v in kwargs.items() if k != "headers"}
         try:
-            async with self._http().request(
-                method, url, headers=headers, timeout=self._timeout, **rest
-            ) as resp:
-                await _raise_for_status(resp)
-                if resp.status == 204:
-                    return None
-                return await resp.json()
+            try:
+                return await self._request(method, url, headers, rest)
+            except _DROPPED as exc:
+                if not idempotent or isinstance(exc, aiohttp.ClientConnectorError):
+                    raise
+                logger.debug("%s %s: %s; sending it once more", method, url, exc)
+                return await self._request(method, url, headers, rest)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ServerUnreachableError(
                 f"{method} {url} failed: {exc or type(exc).__name__}"
             ) from exc
+
+    async def _request(
+        self, method: str, url: str, headers: dict[str, str], rest: dict[str, Any]
+    ) -> Any:
+        async with self._http().request(
+            method, url, headers=headers, timeout=self._timeout, **rest
+        ) as resp:
+            await _raise_for_status(resp)
+            if resp.status == 204:
+                return None
+            return await resp.json()
 
 
 async def _raise_for_status(resp: aiohttp.ClientResponse) -> None:

@@ -5,7 +5,7 @@ Rows are created by an administrator (pre-download to a worker) or by a worker f
 downloads it and reports progress through ``PUT /{id}/status``.
 
 Deleting with ``cleanup=true`` first asks the worker to remove the files from its cache
-(``DELETE http://<worker>/model-files/{id}`` with the cluster token) and deletes the row only
+(``DELETE http://<worker>/model-files/{id}`` with that worker's credential) and deletes the row only
 once the worker has answered, so a failed clean-up leaves the row for another try. Files of a
 ``local_path`` source are the user's own and are never removed.
 """
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import aiohttp
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement
@@ -46,14 +45,13 @@ from gpustack.server.errors import ApiError, not_found
 from gpustack.server.events import Event, EventType
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 from gpustack.server.security.principal import Principal
-from gpustack.server.security.worker_credentials import worker_api_token
+from gpustack.server.worker_client import WorkerApi, WorkerApiDep, WorkerCallError
 
 router = APIRouter(prefix="/v2/model-files", tags=["model-files"], responses=AUTHENTICATED)
 KIND = "model-files"
 
 # Instance states in which the instance uses (or is about to use) its files on the worker.
 _USING_FILES = PLACED_STATES - {InstanceState.ERROR}
-_CLEANUP_TIMEOUT_S = 120.0
 
 
 class ModelFileStatusUpdate(BaseModel):
@@ -176,6 +174,7 @@ async def delete_model_file(
     _: AdminPrincipal,
     ctx: Ctx,
     session: Session,
+    workers: WorkerApiDep,
     cleanup: bool = Query(False),
 ) -> None:
     """Forget a model file; with ``cleanup=true`` its worker also removes it from its cache."""
@@ -185,8 +184,7 @@ async def delete_model_file(
         if row.source != SourceKind.LOCAL_PATH:
             worker = await session.get(Worker, row.worker_id)
             if worker is not None:
-                token = worker_api_token(ctx.cluster_token, worker)
-                await _clean_up_on_worker(worker, row, token)
+                await _clean_up_on_worker(workers, worker, row)
     shown = public(row)
     await session.delete(row)
     await session.commit()
@@ -211,30 +209,15 @@ async def _refuse_if_in_use(session: AsyncSession, row: ModelFile) -> None:
             )
 
 
-async def _clean_up_on_worker(worker: Worker, row: ModelFile, token: str) -> None:
-    url = f"http://{worker.ip}:{worker.port}/model-files/{row.id}"
-    repo_id = row.huggingface_repo_id or row.model_scope_model_id or ""
-    filename = row.huggingface_filename or row.model_scope_file_path
-    params = {"source": row.source, "repo_id": repo_id}
-    if filename:
-        params["filename"] = filename
-    timeout = aiohttp.ClientTimeout(total=_CLEANUP_TIMEOUT_S, sock_connect=5)
-    headers = {"Authorization": f"Bearer {token}"}
+async def _clean_up_on_worker(workers: WorkerApi, worker: Worker, row: ModelFile) -> None:
     try:
-        async with (
-            aiohttp.ClientSession(timeout=timeout) as client,
-            client.delete(url, params=params, headers=headers) as resp,
-        ):
-            if resp.status < 400:
-                return
-            answer = await resp.text()
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        answer = str(exc) or type(exc).__name__
-    raise ApiError(
-        502,
-        f"worker {worker.name} could not remove the files ({answer.strip()[:500]}); "
-        "try again, or delete without cleanup to drop the record only",
-    )
+        await workers.remove_model_files(worker, row)
+    except WorkerCallError as exc:
+        raise ApiError(
+            502,
+            f"worker {worker.name} could not remove the files ({exc.detail.strip()[:500]}); "
+            "try again, or delete without cleanup to drop the record only",
+        ) from exc
 
 
 async def _save(ctx: ServerContext, session: AsyncSession, row: ModelFile) -> ModelFilePublic:

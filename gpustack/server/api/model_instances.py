@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from typing import Any
 
-import aiohttp
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import ColumnElement
@@ -32,7 +32,7 @@ from gpustack.server.dependencies import (
 from gpustack.server.errors import ApiError, not_found
 from gpustack.server.events import Event, EventType
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
-from gpustack.server.security.worker_credentials import worker_api_token
+from gpustack.server.worker_client import WorkerApiDep, WorkerCallError
 
 router = APIRouter(prefix="/v2/model-instances", tags=["model-instances"], responses=AUTHENTICATED)
 KIND = "model-instances"
@@ -119,8 +119,8 @@ async def report_status(
 async def instance_logs(
     instance_id: PathId,
     _: AdminPrincipal,
-    ctx: Ctx,
     session: Session,
+    workers: WorkerApiDep,
     tail: int = Query(200, ge=0, le=100_000),
     follow: bool = Query(False),
 ) -> StreamingResponse:
@@ -129,28 +129,21 @@ async def instance_logs(
     worker = await session.get(Worker, instance.worker_id) if instance.worker_id else None
     if worker is None:
         raise ApiError(409, f"instance {instance_id} is not placed on a worker yet: no logs")
-    url = f"http://{worker.ip}:{worker.port}/instances/{instance_id}/logs"
-    params = {"tail": str(tail), "follow": "true" if follow else "false"}
-    # That worker's own credential: the caller's cookie or key never leaves the server.
-    token = worker_api_token(ctx.cluster_token, worker)
-    return StreamingResponse(_relay(url, params, token), media_type="text/plain")
+    chunks = workers.instance_logs(worker, instance_id, tail=tail, follow=follow)
+    return StreamingResponse(_relay(chunks), media_type="text/plain")
 
 
-async def _relay(url: str, params: dict[str, str], token: str) -> AsyncIterator[bytes]:
-    timeout = aiohttp.ClientTimeout(total=None, sock_connect=5)
-    headers = {"Authorization": f"Bearer {token}"}
+async def _relay(chunks: AsyncGenerator[bytes, None]) -> AsyncGenerator[bytes, None]:
+    # The answer has started (200) before the worker is asked: a failure becomes its last line.
     try:
-        async with (
-            aiohttp.ClientSession(timeout=timeout) as client,
-            client.get(url, params=params, headers=headers) as resp,
-        ):
-            if resp.status != 200:
-                yield f"worker answered {resp.status}: {await resp.text()}\n".encode()
-                return
-            async for chunk in resp.content.iter_any():
+        async with aclosing(chunks):
+            async for chunk in chunks:
                 yield chunk
-    except aiohttp.ClientError as exc:
-        yield f"cannot reach the worker for logs: {exc}\n".encode()
+    except WorkerCallError as exc:
+        if exc.status is None:
+            yield f"cannot reach the worker for logs: {exc.detail}\n".encode()
+        else:
+            yield f"worker answered {exc.status}: {exc.detail}\n".encode()
 
 
 async def _get(session: AsyncSession, instance_id: int) -> ModelInstance:

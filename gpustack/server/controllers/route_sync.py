@@ -21,7 +21,7 @@ from gpustack.server.controllers.worker_changes import WorkerStateChanges
 from gpustack.server.events import Event
 from gpustack.server.gateway.routes import Endpoint, ModelRoute
 from gpustack.server.security.authenticator import CREDENTIALS_CHANGED
-from gpustack.server.security.worker_credentials import worker_api_token
+from gpustack.server.worker_client import proxy_url, worker_auth_headers
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +45,8 @@ def endpoint_for(
     assert instance.id is not None
     if direct and is_loopback(worker.ip) and instance.port:
         return Endpoint(instance.id, f"http://127.0.0.1:{instance.port}")
-    base = f"http://{worker.ip}:{worker.port}/proxy/instances/{instance.id}"
-    token = worker_api_token(cluster_token, worker)
-    return Endpoint(instance.id, base, {"Authorization": f"Bearer {token}"})
+    headers = worker_auth_headers(worker, cluster_token)
+    return Endpoint(instance.id, proxy_url(worker, instance.id), headers)
 
 
 async def build_routes(ctx: ServerContext) -> list[ModelRoute]:

@@ -16,6 +16,9 @@ import aiohttp
 
 from .settings import GatewaySettings
 
+# Below the engines' keep-alive (5 s is common to their HTTP servers).
+ENGINE_KEEPALIVE_S = 4.0
+
 
 class UpstreamError(Exception):
     """The engine could not be reached, was too slow, or broke off its answer."""
@@ -111,8 +114,10 @@ class AiohttpTransport:
         )
 
     async def start(self) -> None:
+        # Engines' own HTTP servers commonly close idle connections after about
+        # 5 s: a pooled connection kept longer may be closed just as it is reused.
         connector = aiohttp.TCPConnector(
-            limit=0, limit_per_host=0, keepalive_timeout=60, ttl_dns_cache=60
+            limit=0, limit_per_host=0, keepalive_timeout=ENGINE_KEEPALIVE_S, ttl_dns_cache=60
         )
         self._session = aiohttp.ClientSession(
             connector=connector,

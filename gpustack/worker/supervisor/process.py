@@ -23,6 +23,17 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
+# Settings that hold secrets (`Config.token`, ...) when given as GPUSTACK_* variables. An
+# engine runs code that comes with a model (custom backends, remote code), so it must not read
+# the cluster token, the admin password, the metrics token or the database's password.
+WORKER_SECRETS = frozenset(
+    {
+        "GPUSTACK_TOKEN",
+        "GPUSTACK_BOOTSTRAP_PASSWORD",
+        "GPUSTACK_METRICS_TOKEN",
+        "GPUSTACK_DATABASE_URL",
+    }
+)
 
 
 def build_env(
@@ -31,12 +42,14 @@ def build_env(
     gpu_indexes: Sequence[int],
     host_has_gpus: bool,
 ) -> dict[str, str]:
-    """The engine's environment: the worker's, the spec's additions, and its GPUs.
+    """The engine's environment: the worker's less its secrets, the spec's additions, its GPUs.
 
     The assigned GPUs always win over a CUDA_VISIBLE_DEVICES from the model's env, since
     the scheduler claimed exactly those. A CPU-only instance on a GPU host sees no GPU.
     """
-    env = {**base, **additions}
+    # Settings read the variables whatever their case, so a secret is dropped in any case.
+    inherited = {k: v for k, v in base.items() if k.upper() not in WORKER_SECRETS}
+    env = {**inherited, **additions}
     if gpu_indexes:
         env["CUDA_VISIBLE_DEVICES"] = ",".join(str(index) for index in gpu_indexes)
     elif host_has_gpus:

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from gpustack.config import Config
 from gpustack.worker.supervisor import PortAllocator, build_env
+from gpustack.worker.supervisor.process import WORKER_SECRETS
 
 from .harness import is_gone, wait_until
 
@@ -27,6 +29,34 @@ def test_env_carries_the_spec_and_the_assigned_gpus() -> None:
     )
 
     assert env == {"PATH": "/usr/bin", "LLAMA_ARG_THREADS": "4", "CUDA_VISIBLE_DEVICES": "1,2"}
+
+
+def test_engines_inherit_none_of_the_workers_secrets() -> None:
+    worker_env = {
+        "PATH": "/usr/bin",
+        "HF_TOKEN": "hf_for-downloads",
+        "GPUSTACK_DEBUG": "true",
+        "GPUSTACK_TOKEN": "cluster-token",
+        "gpustack_token": "cluster-token-lower-case",
+        "GPUSTACK_BOOTSTRAP_PASSWORD": "Admin-pass-123",
+        "GPUSTACK_METRICS_TOKEN": "metrics-token-0123456789",
+        "GPUSTACK_DATABASE_URL": "postgresql://gpustack:db-secret@db/gpustack",
+    }
+
+    env = build_env(worker_env, {"MODEL_VAR": "1"}, [], host_has_gpus=False)
+
+    assert env == {
+        "PATH": "/usr/bin",
+        "HF_TOKEN": "hf_for-downloads",
+        "GPUSTACK_DEBUG": "true",
+        "MODEL_VAR": "1",
+    }
+
+
+def test_every_secret_setting_is_kept_from_engines() -> None:
+    secrets = {"token", "bootstrap_password", "metrics_token", "database_url"}
+    assert secrets <= Config.model_fields.keys()
+    assert {f"GPUSTACK_{name.upper()}" for name in secrets} == WORKER_SECRETS
 
 
 def test_cpu_instance_on_a_gpu_host_sees_no_gpu() -> None:

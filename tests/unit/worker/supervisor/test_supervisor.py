@@ -42,6 +42,26 @@ async def test_start_reports_starting_then_running(
     assert "CUDA_VISIBLE_DEVICES=0,2" in tail(supervisor.log_path(1), 10)
 
 
+async def test_a_started_engine_does_not_see_the_cluster_token(
+    supervisor: Supervisor,
+    ports: PortAllocator,
+    state_log: StateLog,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GPUSTACK_TOKEN", "cluster-token")
+    monkeypatch.setenv("GPUSTACK_BOOTSTRAP_PASSWORD", "Admin-pass-123")
+    port = ports.allocate(1)
+    names = ("GPUSTACK_TOKEN", "GPUSTACK_BOOTSTRAP_PASSWORD", "PATH")
+    spec = standin_spec(port, *(arg for name in names for arg in ("--print-env", name)))
+
+    await supervisor.start(1, spec, [], port)
+
+    await state_log.wait_for("running")
+    log = tail(supervisor.log_path(1), 10)
+    assert "GPUSTACK_TOKEN=<unset>" in log and "GPUSTACK_BOOTSTRAP_PASSWORD=<unset>" in log
+    assert f"PATH={os.environ['PATH']}" in log
+
+
 async def test_without_port_allocates_one_and_passes_it_as_env(
     supervisor: Supervisor, ports: PortAllocator, state_log: StateLog
 ) -> None:
