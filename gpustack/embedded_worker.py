@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 from gpustack.config import Config
-from gpustack.worker.supervisor.process import parent_death_signal_hook
+from gpustack.worker.supervisor.process import WORKER_SECRETS, parent_death_signal_hook
 
 
 def embedded_worker_args(config: Config) -> list[str]:
@@ -40,8 +40,9 @@ def embedded_worker_args(config: Config) -> list[str]:
 
 
 def embedded_worker_env() -> dict[str, str]:
-    """Our environment, less a GPUSTACK_TOKEN that would beat the token file in the worker."""
-    return {k: v for k, v in os.environ.items() if k != "GPUSTACK_TOKEN"}
+    """Our environment less the server's secrets; a GPUSTACK_TOKEN would also beat the token
+    file in the worker, and the worker needs neither the database nor the admin password."""
+    return {k: v for k, v in os.environ.items() if k.upper() not in WORKER_SECRETS}
 
 
 def start_embedded_worker(config: Config) -> subprocess.Popen[bytes]:

@@ -52,6 +52,19 @@ def test_the_embedded_worker_ignores_a_token_in_the_servers_environment(
     assert "GPUSTACK_TOKEN" not in env and env["GPUSTACK_DEBUG"] == "true"
 
 
+def test_the_embedded_worker_gets_none_of_the_servers_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GPUSTACK_BOOTSTRAP_PASSWORD", "Admin-pass-9")
+    monkeypatch.setenv("GPUSTACK_METRICS_TOKEN", "scrape-0123456789abc")
+    monkeypatch.setenv("GPUSTACK_DATABASE_URL", "postgresql://u:secret@db/gpustack")
+
+    env = embedded_worker_env()
+
+    assert not {"GPUSTACK_BOOTSTRAP_PASSWORD", "GPUSTACK_METRICS_TOKEN"} & env.keys()
+    assert "GPUSTACK_DATABASE_URL" not in env
+
+
 def test_a_worker_without_a_token_or_a_token_file_is_refused(tmp_path: Path) -> None:
     args = build_parser().parse_args(
         ["start", "--server-url", "http://10.0.0.1", "--data-dir", str(tmp_path)]
