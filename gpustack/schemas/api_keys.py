@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
 from sqlmodel import Field as SQLField
 
 from gpustack.schemas.common import TimestampColumns, TimestampFields, UtcDatetime
-from gpustack.server.security.principal import KeyScope
+
+
+class KeyScope(StrEnum):
+    """What an API key may call. Session cookies act with scope ALL."""
+
+    ALL = "*"
+    MANAGEMENT = "management"
+    INFERENCE = "inference"
 
 
 class ApiKey(TimestampColumns, table=True):

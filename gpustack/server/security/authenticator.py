@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from gpustack.schemas.api_keys import ApiKey
+from gpustack.schemas.api_keys import ApiKey, KeyScope
 from gpustack.schemas.users import User, UserPublic
 from gpustack.schemas.workers import Worker
 from gpustack.server.events import Event, EventType
 from gpustack.server.security.key_material import digest_matches, parse_key
-from gpustack.server.security.principal import KeyLimits, KeyScope, Principal
+from gpustack.server.security.principal import KeyLimits, Principal
 from gpustack.server.security.sessions import SESSION_COOKIE, SessionClaims, SessionCodec
 
 WORKER_TOKEN_PREFIX = "gpustack_worker_"
