@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gpustack.config import Config
-from gpustack.server.events import Event, EventBus, EventType
+from gpustack.schemas.events import EventType, ResourceKind
+from gpustack.server.events import Event, EventBus
 from gpustack.server.gateway.routes import RouteTable
 from gpustack.server.security.authenticator import Authenticator
 from gpustack.server.security.login_throttle import LoginThrottle
@@ -34,7 +35,7 @@ class ServerContext:
 
     def publish(
         self,
-        kind: str,
+        kind: ResourceKind,
         type_: EventType,
         ident: int,
         public: BaseModel | None,

@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from gpustack.schemas.events import EventType
 from gpustack.schemas.model_files import ModelFileCreate, ModelFilePublic, ModelFileState
 from gpustack.schemas.models import SourceKind as RowSource
 from gpustack.worker.downloads import (
@@ -36,7 +37,6 @@ from gpustack.worker.downloads import (
 )
 from gpustack.worker.instance_starter import ModelFetcher
 from gpustack.worker.server_client import (
-    EventType,
     ModelFileEvent,
     ModelFileReport,
     ServerError,

@@ -17,14 +17,15 @@ from gpustack.schemas.api_keys import (
     ApiKeyUpdate,
 )
 from gpustack.schemas.common import utcnow
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.server.dependencies import Ctx, Session, UserPrincipal
 from gpustack.server.errors import ApiError, not_found
-from gpustack.server.events import Event, EventType
+from gpustack.server.events import Event
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 from gpustack.server.security.key_material import digest, mask, new_key, new_salt
 
 router = APIRouter(prefix="/v2/api-keys", tags=["api-keys"])
-KIND = "api-keys"
+KIND = ResourceKind.API_KEYS
 
 
 def public(key: ApiKey) -> ApiKeyPublic:

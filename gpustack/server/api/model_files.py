@@ -22,6 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gpustack.schemas.common import utcnow
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.model_files import (
     ModelFile,
     ModelFileCreate,
@@ -41,13 +42,13 @@ from gpustack.server.dependencies import (
     WorkerPrincipal,
 )
 from gpustack.server.errors import ApiError, not_found
-from gpustack.server.events import Event, EventType
+from gpustack.server.events import Event
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 from gpustack.server.security.principal import Principal
 from gpustack.server.security.worker_credentials import worker_api_token
 
 router = APIRouter(prefix="/v2/model-files", tags=["model-files"])
-KIND = "model-files"
+KIND = ResourceKind.MODEL_FILES
 
 # Instance states in which the instance uses (or is about to use) its files on the worker.
 _USING_FILES = PLACED_STATES - {InstanceState.ERROR}

@@ -13,6 +13,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gpustack.schemas.common import utcnow
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.model_instances import (
     InstanceStatusUpdate,
     ModelInstance,
@@ -28,12 +29,12 @@ from gpustack.server.dependencies import (
     WorkerPrincipal,
 )
 from gpustack.server.errors import ApiError, not_found
-from gpustack.server.events import Event, EventType
+from gpustack.server.events import Event
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 from gpustack.server.security.worker_credentials import worker_api_token
 
 router = APIRouter(prefix="/v2/model-instances", tags=["model-instances"])
-KIND = "model-instances"
+KIND = ResourceKind.MODEL_INSTANCES
 
 
 def public(instance: ModelInstance) -> ModelInstancePublic:

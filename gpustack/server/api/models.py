@@ -11,6 +11,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gpustack.schemas.common import utcnow
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.model_instances import ModelInstance
 from gpustack.schemas.models import Model, ModelPublic, ModelSpec, ModelUpdate
 from gpustack.server.api.model_instances import delete_instances
@@ -23,11 +24,10 @@ from gpustack.server.dependencies import (
     UserPrincipal,
 )
 from gpustack.server.errors import ApiError, not_found
-from gpustack.server.events import EventType
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 
 router = APIRouter(prefix="/v2/models", tags=["models"])
-KIND = "models"
+KIND = ResourceKind.MODELS
 
 
 def public(model: Model) -> ModelPublic:

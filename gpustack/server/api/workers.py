@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gpustack.schemas.common import utcnow
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.model_instances import ModelInstance, ModelInstancePublic
 from gpustack.schemas.workers import (
     WORKER_TOKEN_HEADER,
@@ -30,7 +31,6 @@ from gpustack.server.dependencies import (
     WorkerPrincipal,
 )
 from gpustack.server.errors import ApiError, not_found
-from gpustack.server.events import EventType
 from gpustack.server.heartbeats import HeartbeatRecorder
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 from gpustack.server.security.authenticator import CREDENTIALS_CHANGED
@@ -42,7 +42,7 @@ from gpustack.server.security.worker_credentials import (
 )
 
 router = APIRouter(prefix="/v2/workers", tags=["workers"])
-KIND = "workers"
+KIND = ResourceKind.WORKERS
 
 
 def public(worker: Worker) -> WorkerPublic:
@@ -200,7 +200,7 @@ async def delete_worker(worker_id: int, _: AdminPrincipal, ctx: Ctx, session: Se
     for instance in released:
         assert instance.id is not None
         shown = ModelInstancePublic.model_validate(instance.model_dump())
-        ctx.publish("model-instances", EventType.UPDATED, instance.id, shown)
+        ctx.publish(ResourceKind.MODEL_INSTANCES, EventType.UPDATED, instance.id, shown)
 
 
 async def _get(session: AsyncSession, worker_id: int) -> Worker:

@@ -11,11 +11,11 @@ from pydantic import ValidationError
 
 from gpustack.engines.registry import EngineRegistry, default_registry
 from gpustack.schemas.common import utcnow
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.model_instances import InstanceState, ModelInstance, ModelInstancePublic
 from gpustack.schemas.models import Model, ModelPublic
 from gpustack.schemas.models import ModelSpec as DeploymentSpec
 from gpustack.server.context import ServerContext
-from gpustack.server.events import EventType
 from gpustack.server.scheduler.analysis import ModelAnalysis, ModelAnalysisError, ModelAnalyzer
 from gpustack.server.scheduler.cluster_rows import ClusterRows, load_cluster
 from gpustack.server.scheduler.db_views import assign
@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 ANALYZER_KEY = "model_analyzer"
 ANALYZING_MESSAGE = "reading model metadata"
-KIND = "model-instances"
+KIND = ResourceKind.MODEL_INSTANCES
 
 # What analysis gave for one source key in this pass: a profile or why there is none.
 _Outcome = ModelAnalysis | str
@@ -119,7 +119,7 @@ class SchedulingPass:
         for model in described:
             assert model.id is not None
             public = ModelPublic.model_validate(model.model_dump())
-            self._ctx.publish("models", EventType.UPDATED, model.id, public)
+            self._ctx.publish(ResourceKind.MODELS, EventType.UPDATED, model.id, public)
 
     def _describe_models(self, rows: ClusterRows, outcomes: dict[str, _Outcome]) -> list[Model]:
         """Store what analysis found (the gateway reads capabilities and context length)."""

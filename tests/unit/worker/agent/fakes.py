@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from gpustack.engines.base import LaunchSpec
+from gpustack.schemas.events import EventType
 from gpustack.schemas.model_instances import InstanceStatusUpdate, ModelInstancePublic
 from gpustack.schemas.models import ModelPublic
 from gpustack.schemas.worker_status import WorkerStatus
-from gpustack.worker.server_client import EventType, InstanceEvent
+from gpustack.worker.server_client import InstanceEvent
 from gpustack.worker.supervisor import InstanceState, InstanceStatus, PortAllocator
 
 WORKER_ID = 1

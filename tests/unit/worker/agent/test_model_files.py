@@ -15,10 +15,11 @@ from typing import Any
 import huggingface_hub.constants as hf_constants
 import pytest
 
+from gpustack.schemas.events import EventType
 from gpustack.schemas.model_files import ModelFileCreate, ModelFilePublic, ModelFileState
 from gpustack.worker.downloads import ModelSource, ProgressCallback
 from gpustack.worker.model_files import ModelFiles
-from gpustack.worker.server_client import EventType, ModelFileEvent, ModelFileReport, ServerError
+from gpustack.worker.server_client import ModelFileEvent, ModelFileReport, ServerError
 from tests.fixtures.fake_hub import FakeHub, serve_fake_hub
 
 WORKER_ID = 1

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from gpustack.engines.registry import default_registry
+from gpustack.schemas.events import EventType
 from gpustack.worker.downloads import ModelSource, ProgressCallback
 from gpustack.worker.instance_reports import InstanceReporter
 from gpustack.worker.instance_starter import InstanceStarter, ModelFetcher, StarterSettings
 from gpustack.worker.reconciler import Reconciler
-from gpustack.worker.server_client import EventType
 
 from .fakes import OTHER_WORKER_ID, FakeServer, FakeSupervisor, instance, model
 
