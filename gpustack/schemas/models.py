@@ -24,6 +24,8 @@ class SourceKind(StrEnum):
 
 
 class PlacementStrategy(StrEnum):
+    """`spread` keeps load even across workers; `binpack` fills workers before using new ones."""
+
     SPREAD = "spread"
     BINPACK = "binpack"
 

@@ -13,8 +13,7 @@ from gpustack.engines.registry import EngineRegistry, default_registry
 from gpustack.schemas.common import utcnow
 from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.model_instances import InstanceState, ModelInstance, ModelInstancePublic
-from gpustack.schemas.models import Model, ModelPublic
-from gpustack.schemas.models import ModelSpec as DeploymentSpec
+from gpustack.schemas.models import Model, ModelPublic, ModelSpec
 from gpustack.server.context import ServerContext
 from gpustack.server.scheduler.analysis import ModelAnalysis, ModelAnalysisError, ModelAnalyzer
 from gpustack.server.scheduler.cluster_rows import ClusterRows, load_cluster
@@ -86,7 +85,7 @@ class SchedulingPass:
             waiting = rows.waiting_by_model()
             if not waiting:
                 return None
-            unknown: dict[str, DeploymentSpec] = {}
+            unknown: dict[str, ModelSpec] = {}
             marked: list[ModelInstance] = []
             for model_id, instances in waiting.items():
                 spec = _spec(rows.models[model_id])
@@ -101,7 +100,7 @@ class SchedulingPass:
         results = await asyncio.gather(*(self._analyze(s) for s in unknown.values()))
         return dict(zip(unknown, results, strict=True))
 
-    async def _analyze(self, spec: DeploymentSpec) -> _Outcome:
+    async def _analyze(self, spec: ModelSpec) -> _Outcome:
         try:
             return await self.analyzer.analyze(spec)
         except ModelAnalysisError as exc:
@@ -184,7 +183,7 @@ def _mark(instance: ModelInstance, state: InstanceState, message: str | None) ->
     return True
 
 
-def _spec(model: Model) -> DeploymentSpec | None:
+def _spec(model: Model) -> ModelSpec | None:
     try:
         return model.spec()
     except ValidationError:
