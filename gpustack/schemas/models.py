@@ -18,6 +18,8 @@ MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 
 
 class SourceKind(StrEnum):
+    """The model sources a deployment may name (DESIGN §4 ``source``)."""
+
     HUGGINGFACE = "huggingface"
     MODEL_SCOPE = "model_scope"
     LOCAL_PATH = "local_path"
