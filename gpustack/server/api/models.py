@@ -14,8 +14,6 @@ from gpustack.schemas.common import utcnow
 from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.model_instances import ModelInstance
 from gpustack.schemas.models import Model, ModelPublic, ModelSpec, ModelUpdate
-from gpustack.server.api.model_instances import delete_instances
-from gpustack.server.api.model_instances import public as instance_public
 from gpustack.server.dependencies import (
     AdminPrincipal,
     Ctx,
@@ -25,6 +23,7 @@ from gpustack.server.dependencies import (
 )
 from gpustack.server.errors import ApiError, not_found
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
+from gpustack.server.services.instances import delete_instances, instance_public
 
 router = APIRouter(prefix="/v2/models", tags=["models"])
 KIND = ResourceKind.MODELS

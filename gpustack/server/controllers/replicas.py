@@ -10,10 +10,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.model_instances import ModelInstance
 from gpustack.schemas.models import Model
-from gpustack.server.api.model_instances import delete_instances
-from gpustack.server.api.model_instances import public as instance_public
 from gpustack.server.context import ServerContext
 from gpustack.server.controllers.instance_ordering import removal_order
+from gpustack.server.services.instances import delete_instances, instance_public
 
 
 async def reconcile_replicas(ctx: ServerContext, model_id: int) -> None:

@@ -17,10 +17,10 @@ import uvicorn
 from gpustack.config import Config
 from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.model_instances import ModelInstance
-from gpustack.server.api.model_instances import public as instance_public
 from gpustack.server.app import create_app
 from gpustack.server.bootstrap import read_or_create_secret
 from gpustack.server.context import ServerContext
+from gpustack.server.services.instances import instance_public
 from gpustack.worker.agent import (
     TOKEN_FILE,
     RegistrationRefusedError,
