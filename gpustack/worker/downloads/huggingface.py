@@ -20,12 +20,12 @@ from huggingface_hub import errors as hf_errors
 from huggingface_hub.file_download import repo_folder_name
 
 from gpustack.schemas.models import SourceKind
+from gpustack.sources.file_selection import FileSelection, RepoFile, select_files
 from gpustack.worker.downloads.errors import (
     DownloadCancelledError,
     DownloadError,
     RepositoryNotFoundError,
 )
-from gpustack.worker.downloads.file_selection import FileSelection, RepoFile, select_files
 from gpustack.worker.downloads.locking import hold_repo_lock, repo_lock_path
 from gpustack.worker.downloads.progress import ProgressCallback, ProgressTracker
 from gpustack.worker.downloads.source import DownloadSource

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from gpustack.schemas.models import SourceKind
+from gpustack.sources.file_selection import RepoFile, select_files
 from gpustack.worker.downloads.errors import (
     DownloadCancelledError,
     DownloadError,
     MissingDependencyError,
     RepositoryNotFoundError,
 )
-from gpustack.worker.downloads.file_selection import RepoFile, select_files
 from gpustack.worker.downloads.locking import hold_repo_lock, repo_lock_path
 from gpustack.worker.downloads.progress import ProgressCallback, ProgressTracker
 from gpustack.worker.downloads.source import DownloadSource

@@ -14,7 +14,7 @@ from gpustack.server.events import Event
 from gpustack.server.scheduler.analysis import ModelAnalyzer
 from gpustack.server.scheduler.pass_runner import SchedulingPass
 from gpustack.server.scheduler.repo_listing import RepoListing
-from gpustack.worker.downloads.file_selection import RepoFile
+from gpustack.sources.file_selection import RepoFile
 from tests.unit.server.scheduler.cluster_rows import (
     GIB,
     add_deployment,
