@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -18,6 +18,12 @@ from gpustack.server.security.login_throttle import LoginThrottle
 from gpustack.server.security.passwords import PasswordHashing
 from gpustack.server.security.sessions import SessionCodec
 
+if TYPE_CHECKING:
+    from gpustack.server.gateway import GatewayApp
+    from gpustack.server.heartbeats import HeartbeatRecorder
+    from gpustack.server.load_history import LoadHistory
+    from gpustack.server.scheduler.analysis import ModelAnalyzer
+
 
 @dataclass
 class ServerContext:
@@ -29,9 +35,14 @@ class ServerContext:
     codec: SessionCodec
     passwords: PasswordHashing
     cluster_token: str
+    # One for the server, so the scheduler and dry runs share remembered profiles.
+    analyzer: ModelAnalyzer
     routes: RouteTable = field(default_factory=RouteTable)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Built by the app's lifespan once this context exists (they need it); set before serving.
+    heartbeats: HeartbeatRecorder = field(init=False, repr=False, compare=False)
+    load_history: LoadHistory = field(init=False, repr=False, compare=False)
+    gateway: GatewayApp = field(init=False, repr=False, compare=False)
 
     def publish(
         self,

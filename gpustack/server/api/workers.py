@@ -23,6 +23,7 @@ from gpustack.schemas.workers import (
     WorkerState,
     WorkerUpdate,
 )
+from gpustack.server.context import ServerContext
 from gpustack.server.dependencies import (
     AdminPrincipal,
     Ctx,
@@ -31,7 +32,6 @@ from gpustack.server.dependencies import (
     WorkerPrincipal,
 )
 from gpustack.server.errors import ApiError, not_found
-from gpustack.server.heartbeats import HeartbeatRecorder
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 from gpustack.server.security.authenticator import CREDENTIALS_CHANGED
 from gpustack.server.security.key_material import digest, new_salt
@@ -134,8 +134,8 @@ def _name_taken(worker: Worker) -> str:
 async def heartbeat(worker_id: int, principal: WorkerPrincipal, request: Request) -> None:
     if worker_id != principal.worker_id:
         raise ApiError(403, "a worker may only report for itself")
-    recorder: HeartbeatRecorder = request.app.state.heartbeats
-    recorder.record(worker_id)
+    ctx: ServerContext = request.app.state.ctx
+    ctx.heartbeats.record(worker_id)
 
 
 @router.put("/{worker_id}/status", status_code=204)

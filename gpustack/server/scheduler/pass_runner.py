@@ -22,7 +22,6 @@ from gpustack.server.scheduler.deployment_plan import plan_deployment
 
 logger = logging.getLogger(__name__)
 
-ANALYZER_KEY = "model_analyzer"
 ANALYZING_MESSAGE = "reading model metadata"
 KIND = ResourceKind.MODEL_INSTANCES
 
@@ -39,15 +38,6 @@ def model_meta(analysis: ModelAnalysis) -> dict[str, Any]:
         "context_length": profile.context_length or None,
         "capabilities": list(profile.capabilities),
     }
-
-
-def shared_analyzer(ctx: ServerContext) -> ModelAnalyzer:
-    """The server's one analyzer, so the scheduler and dry runs share remembered profiles."""
-    analyzer = ctx.extras.get(ANALYZER_KEY)
-    if not isinstance(analyzer, ModelAnalyzer):
-        analyzer = ModelAnalyzer()
-        ctx.extras[ANALYZER_KEY] = analyzer
-    return analyzer
 
 
 class SchedulingPass:
@@ -67,7 +57,7 @@ class SchedulingPass:
     ) -> None:
         self._ctx = ctx
         self._registry = registry or default_registry()
-        self.analyzer = analyzer or shared_analyzer(ctx)
+        self.analyzer = analyzer or ctx.analyzer
         # Passes may be started from more than one place; they must not interleave.
         self._lock = asyncio.Lock()
 
