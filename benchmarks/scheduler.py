@@ -27,13 +27,13 @@ from gpustack.engines.base import (
     ResourceEstimate,
     ResponseQuirks,
 )
+from gpustack.schemas.models import PlacementStrategy
+from gpustack.schemas.workers import WorkerState
 from gpustack.server.scheduler import (
     ClusterSnapshot,
     GpuView,
     InstanceClaim,
-    ModelSpec,
-    PlacementStrategy,
-    WorkerState,
+    PlacementSpec,
     WorkerView,
     place_replicas,
 )
@@ -150,8 +150,8 @@ def _machine_for(position: float) -> tuple[str, int, int, int]:
     return kind, gpus, vram, ram
 
 
-def build_deployments(rng: random.Random) -> list[ModelSpec]:
-    deployments: list[ModelSpec] = []
+def build_deployments(rng: random.Random) -> list[PlacementSpec]:
+    deployments: list[PlacementSpec] = []
     total = 0
     weights = [m[2] for m in MODEL_MIX]
     while total < INSTANCES:
@@ -159,7 +159,7 @@ def build_deployments(rng: random.Random) -> list[ModelSpec]:
         replicas = min(rng.randint(low, high), INSTANCES - total)
         strategy = rng.choice(list(PlacementStrategy))
         deployments.append(
-            ModelSpec(
+            PlacementSpec(
                 name=f"{name}-{len(deployments)}",
                 backend="llama.cpp",
                 profile=profile,
@@ -181,7 +181,9 @@ class Outcome:
     claims: list[InstanceClaim]
 
 
-def run_scheduler(workers: list[WorkerView], models: list[ModelSpec], engine: Engine) -> Outcome:
+def run_scheduler(
+    workers: list[WorkerView], models: list[PlacementSpec], engine: Engine
+) -> Outcome:
     # One scheduling pass: one snapshot, every deployment placed on it in turn.
     claims: list[InstanceClaim] = []
     placed = 0
@@ -195,7 +197,9 @@ def run_scheduler(workers: list[WorkerView], models: list[ModelSpec], engine: En
     return Outcome(time.perf_counter() - start, placed, claims)
 
 
-def run_first_fit(workers: list[WorkerView], models: list[ModelSpec], engine: Engine) -> Outcome:
+def run_first_fit(
+    workers: list[WorkerView], models: list[PlacementSpec], engine: Engine
+) -> Outcome:
     ram = {w.id: w.ram_total - w.ram_allocated for w in workers}
     vram = {(w.id, g.index): g.vram_total - g.vram_allocated for w in workers for g in w.gpus}
     claims: list[InstanceClaim] = []
@@ -215,7 +219,7 @@ def run_first_fit(workers: list[WorkerView], models: list[ModelSpec], engine: En
 
 
 def _first_fit(
-    model: ModelSpec,
+    model: PlacementSpec,
     workers: list[WorkerView],
     engine: Engine,
     ram: dict[int, int],

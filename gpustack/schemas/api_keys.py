@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from pydantic import MISSING, BaseModel, ConfigDict, Field
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
@@ -15,7 +16,14 @@ from gpustack.schemas.common import (
     TimestampFields,
     UtcDatetime,
 )
-from gpustack.server.security.principal import KeyScope
+
+
+class KeyScope(StrEnum):
+    """What an API key may call. Session cookies act with scope ALL."""
+
+    ALL = "*"
+    MANAGEMENT = "management"
+    INFERENCE = "inference"
 
 
 class ApiKey(TimestampColumns, table=True):

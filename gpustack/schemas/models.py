@@ -21,12 +21,16 @@ MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 
 
 class SourceKind(StrEnum):
+    """The model sources a deployment may name (DESIGN §4 ``source``)."""
+
     HUGGINGFACE = "huggingface"
     MODEL_SCOPE = "model_scope"
     LOCAL_PATH = "local_path"
 
 
 class PlacementStrategy(StrEnum):
+    """`spread` keeps load even across workers; `binpack` fills workers before using new ones."""
+
     SPREAD = "spread"
     BINPACK = "binpack"
 

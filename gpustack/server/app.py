@@ -42,6 +42,7 @@ from gpustack.server.events import EventBus
 from gpustack.server.heartbeats import HeartbeatRecorder
 from gpustack.server.inference import build_gateway, mount_gateway
 from gpustack.server.load_history import LoadHistory
+from gpustack.server.scheduler.analysis import ModelAnalyzer
 from gpustack.server.scheduler.pass_runner import SchedulingPass
 from gpustack.server.security.authenticator import Authenticator
 from gpustack.server.security.passwords import PasswordHashing
@@ -75,6 +76,7 @@ async def build_context(config: Config) -> ServerContext:
         codec=codec,
         passwords=passwords,
         cluster_token=read_or_create_secret(config.data_dir / "token", 16),
+        analyzer=ModelAnalyzer(),
     )
 
 
@@ -89,15 +91,15 @@ def create_app(config: Config) -> FastAPI:
             await bridge.start()
         heartbeats = HeartbeatRecorder(ctx)
         heartbeats.start()
-        app.state.heartbeats = heartbeats
+        ctx.heartbeats = heartbeats
         load_history = LoadHistory(ctx)
         load_history.start()
-        app.state.load_history = load_history
+        ctx.load_history = load_history
         routes = RouteSync(ctx)
         await routes.start()
         gateway = build_gateway(ctx)
         await gateway.startup()
-        app.state.gateway = gateway
+        ctx.gateway = gateway
         controllers = ControllerManager(ctx, schedule=SchedulingPass(ctx).run)
         election = None
         if clustered:

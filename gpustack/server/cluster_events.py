@@ -14,7 +14,8 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from gpustack.server.events import Event, EventBus, EventType
+from gpustack.schemas.events import EventType, ResourceKind
+from gpustack.server.events import Event, EventBus
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,12 @@ def encode(event: Event, origin: str) -> str:
 def decode(payload: str) -> Event:
     body: dict[str, Any] = json.loads(payload)
     return Event(
-        body["k"], EventType(body["t"]), body["i"], body["d"], origin=body["o"], hint=body["h"]
+        ResourceKind(body["k"]),
+        EventType(body["t"]),
+        body["i"],
+        body["d"],
+        origin=body["o"],
+        hint=body["h"],
     )
 
 

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gpustack.config import Config
-from gpustack.server.events import Event, EventBus, EventType
+from gpustack.schemas.events import EventType, ResourceKind
+from gpustack.server.events import Event, EventBus
 from gpustack.server.gateway.routes import RouteTable
 from gpustack.server.security.authenticator import Authenticator
 from gpustack.server.security.login_throttle import LoginThrottle
 from gpustack.server.security.passwords import PasswordHashing
 from gpustack.server.security.sessions import SessionCodec
+
+if TYPE_CHECKING:
+    from gpustack.server.gateway import GatewayApp
+    from gpustack.server.heartbeats import HeartbeatRecorder
+    from gpustack.server.load_history import LoadHistory
+    from gpustack.server.scheduler.analysis import ModelAnalyzer
 
 
 @dataclass
@@ -28,13 +35,18 @@ class ServerContext:
     codec: SessionCodec
     passwords: PasswordHashing
     cluster_token: str
+    # One for the server, so the scheduler and dry runs share remembered profiles.
+    analyzer: ModelAnalyzer
     routes: RouteTable = field(default_factory=RouteTable)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Built by the app's lifespan once this context exists (they need it); set before serving.
+    heartbeats: HeartbeatRecorder = field(init=False, repr=False, compare=False)
+    load_history: LoadHistory = field(init=False, repr=False, compare=False)
+    gateway: GatewayApp = field(init=False, repr=False, compare=False)
 
     def publish(
         self,
-        kind: str,
+        kind: ResourceKind,
         type_: EventType,
         ident: int,
         public: BaseModel | None,

@@ -5,21 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
-
-class EventType(StrEnum):
-    CREATED = "CREATED"
-    UPDATED = "UPDATED"
-    DELETED = "DELETED"
+from gpustack.schemas.events import EventType, ResourceKind
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
     """One change to one row; `data` is the row's public JSON form after the change."""
 
-    kind: str
+    kind: ResourceKind
     type: EventType
     id: int
     data: dict[str, Any] = field(default_factory=dict)
@@ -41,7 +36,7 @@ class EventBus:
 
     def __init__(self, queue_size: int = 1000) -> None:
         self._queue_size = queue_size
-        self._queues: dict[str, set[asyncio.Queue[Event]]] = {}
+        self._queues: dict[ResourceKind, set[asyncio.Queue[Event]]] = {}
         self._listeners: list[Listener] = []
 
     def add_listener(self, listener: Listener) -> None:
@@ -56,7 +51,7 @@ class EventBus:
                 queue.get_nowait()
             queue.put_nowait(event)
 
-    async def subscribe(self, kind: str) -> AsyncIterator[Event]:
+    async def subscribe(self, kind: ResourceKind) -> AsyncIterator[Event]:
         queue: asyncio.Queue[Event] = asyncio.Queue(self._queue_size)
         self._queues.setdefault(kind, set()).add(queue)
         try:
@@ -65,5 +60,5 @@ class EventBus:
         finally:
             self._queues[kind].discard(queue)
 
-    def subscriber_count(self, kind: str) -> int:
+    def subscriber_count(self, kind: ResourceKind) -> int:
         return len(self._queues.get(kind, ()))

@@ -15,9 +15,9 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from gpustack.schemas.common import utcnow
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.workers import Worker, WorkerPublic, WorkerState
 from gpustack.server.context import ServerContext
-from gpustack.server.events import EventType
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class HeartbeatRecorder:
         for worker in revived:
             assert worker.id is not None
             public = WorkerPublic.model_validate(worker.model_dump())
-            self._ctx.publish("workers", EventType.UPDATED, worker.id, public)
+            self._ctx.publish(ResourceKind.WORKERS, EventType.UPDATED, worker.id, public)
 
     async def _loop(self) -> None:
         while True:

@@ -28,8 +28,8 @@ class _LateBoundGateway:
         self._app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        gateway: GatewayApp = self._app.state.gateway
-        await gateway(scope, receive, send)
+        ctx: ServerContext = self._app.state.ctx
+        await ctx.gateway(scope, receive, send)
 
 
 class InferenceFirst:
@@ -49,9 +49,9 @@ class InferenceFirst:
             path: str = scope["path"]
             for prefix in PREFIXES:
                 if path.startswith(prefix) and path[len(prefix) : len(prefix) + 1] in ("", "/"):
-                    gateway: GatewayApp = self._app.state.gateway
+                    ctx: ServerContext = self._app.state.ctx
                     root = scope.get("root_path", "") + prefix
-                    await gateway({**scope, "root_path": root}, receive, send)
+                    await ctx.gateway({**scope, "root_path": root}, receive, send)
                     return
         await self._app(scope, receive, send)
 

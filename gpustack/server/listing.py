@@ -17,6 +17,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from sse_starlette.sse import EventSourceResponse
 
 from gpustack.schemas.common import NO_NUL_PATTERN
+from gpustack.schemas.events import ResourceKind
 from gpustack.server.errors import ApiError
 from gpustack.server.events import Event, EventBus
 
@@ -79,7 +80,7 @@ async def paginate(
 
 def watch_response(
     bus: EventBus,
-    kind: str,
+    kind: ResourceKind,
     keep: Callable[[Event], bool] = lambda _: True,
     ping_seconds: int = 15,
 ) -> EventSourceResponse:

@@ -22,7 +22,8 @@ import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
-from gpustack.worker.downloads import ModelSource, SourceKind
+from gpustack.schemas.models import SourceKind
+from gpustack.worker.downloads import DownloadSource
 from gpustack.worker.instance_starter import ENGINE_HOST
 from gpustack.worker.supervisor import InstanceStatus, follow, tail
 
@@ -64,7 +65,7 @@ class InstanceLookup(Protocol):
 class ModelFileRemover(Protocol):
     """Removes a model file's download from this worker's cache; returns the bytes freed."""
 
-    async def remove(self, file_id: int, source: ModelSource) -> int: ...
+    async def remove(self, file_id: int, source: DownloadSource) -> int: ...
 
 
 SUPERVISOR = web.AppKey("supervisor", InstanceLookup)
@@ -178,7 +179,7 @@ async def _remove_model_file(request: web.Request) -> web.Response:
         kind = SourceKind(query.get("source", ""))
         if kind is SourceKind.LOCAL_PATH:
             raise ValueError("files of a local path are the user's own: nothing to remove")
-        source = ModelSource(kind, query.get("repo_id"), query.get("filename") or None)
+        source = DownloadSource(kind, query.get("repo_id"), query.get("filename") or None)
     except ValueError as exc:
         return _error(400, f"cannot tell which files to remove: {exc}")
     freed = await request.app[MODEL_FILES].remove(int(request.match_info["id"]), source)

@@ -23,8 +23,8 @@ from gpustack.schemas.model_instances import InstanceState, ModelInstancePublic
 from gpustack.schemas.models import ModelPublic, SourceKind
 from gpustack.worker.downloads import (
     DownloadError,
+    DownloadSource,
     LocalPathNotFoundError,
-    ModelSource,
     ProgressCallback,
     ensure_model,
 )
@@ -69,7 +69,7 @@ class ModelFetcher(Protocol):
     """``ensure_model``'s signature: materialise a source, reporting byte progress."""
 
     async def __call__(
-        self, source: ModelSource, cache_dir: Path, progress_cb: ProgressCallback | None = None
+        self, source: DownloadSource, cache_dir: Path, progress_cb: ProgressCallback | None = None
     ) -> Path: ...
 
 
@@ -208,21 +208,21 @@ def _message(exc: Exception) -> str:
     return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
 
 
-def model_source(model: ModelPublic) -> ModelSource:
+def model_source(model: ModelPublic) -> DownloadSource:
     """The downloader's description of where a deployment's weights come from."""
     if model.source is SourceKind.HUGGINGFACE:
         assert model.huggingface_repo_id is not None
-        return ModelSource.huggingface(
+        return DownloadSource.huggingface(
             model.huggingface_repo_id,
             model.huggingface_filename,
             include_mmproj=Category.LLM in model.categories or not model.categories,
         )
     if model.source is SourceKind.MODEL_SCOPE:
         assert model.model_scope_model_id is not None
-        return ModelSource.model_scope(
+        return DownloadSource.model_scope(
             model.model_scope_model_id,
             model.model_scope_file_path,
             include_mmproj=Category.LLM in model.categories or not model.categories,
         )
     assert model.local_path is not None
-    return ModelSource.local(model.local_path)
+    return DownloadSource.local(model.local_path)

@@ -23,20 +23,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from gpustack.schemas.events import EventType
 from gpustack.schemas.model_files import ModelFileCreate, ModelFilePublic, ModelFileState
-from gpustack.schemas.models import SourceKind as RowSource
+from gpustack.schemas.models import SourceKind
 from gpustack.worker.downloads import (
     DownloadError,
-    ModelSource,
+    DownloadSource,
     ProgressCallback,
-    SourceKind,
     delete_cached,
     download_progress,
     ensure_model,
 )
 from gpustack.worker.instance_starter import ModelFetcher
 from gpustack.worker.server_client import (
-    EventType,
     ModelFileEvent,
     ModelFileReport,
     ServerError,
@@ -151,7 +150,7 @@ class ModelFiles:
         self._join_or_start(row, download_source(row))
 
     async def fetch_for_instance(
-        self, source: ModelSource, cache_dir: Path, progress_cb: ProgressCallback | None = None
+        self, source: DownloadSource, cache_dir: Path, progress_cb: ProgressCallback | None = None
     ) -> Path:
         """``ensure_model`` for an instance, recorded as this worker's model file.
 
@@ -172,7 +171,7 @@ class ModelFiles:
             if progress_cb in download.listeners:
                 download.listeners.remove(progress_cb)
 
-    async def remove(self, file_id: int, source: ModelSource) -> int:
+    async def remove(self, file_id: int, source: DownloadSource) -> int:
         """Stop the row's download and delete its files from the cache; returns bytes freed."""
         self._removed.add(file_id)
         self._rows.pop(file_id, None)
@@ -197,7 +196,7 @@ class ModelFiles:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._downloads.clear()
 
-    async def _row_for(self, source: ModelSource) -> ModelFilePublic | None:
+    async def _row_for(self, source: DownloadSource) -> ModelFilePublic | None:
         try:
             body = row_spec(source, self.client.worker_id)
         except ValueError as exc:  # a source the API would refuse: download without a row
@@ -230,7 +229,7 @@ class ModelFiles:
     def _find(self, key: str) -> ModelFilePublic | None:
         return next((r for r in self._rows.values() if r.source_key() == key), None)
 
-    def _join_or_start(self, row: ModelFilePublic, source: ModelSource) -> _Download:
+    def _join_or_start(self, row: ModelFilePublic, source: DownloadSource) -> _Download:
         download = self._downloads.get(row.id)
         # A finished task may wait for its done callback still: a retry must not join it.
         if download is None or download.task.done():
@@ -253,7 +252,7 @@ class ModelFiles:
             logger.info("model file %s was deleted: stopping its download", file_id)
             download.task.cancel()
 
-    async def _download(self, row: ModelFilePublic, source: ModelSource) -> Path:
+    async def _download(self, row: ModelFilePublic, source: DownloadSource) -> Path:
         file_id = row.id
         if row.state is not ModelFileState.DOWNLOADING or row.download_progress:
             await self._report(
@@ -349,40 +348,40 @@ class _ThrottledProgress:
             await asyncio.gather(self._inflight, return_exceptions=True)
 
 
-def download_source(row: ModelFilePublic) -> ModelSource:
+def download_source(row: ModelFilePublic) -> DownloadSource:
     """What the downloader fetches for a row; GGUF vision projectors come along."""
-    if row.source is RowSource.HUGGINGFACE:
+    if row.source is SourceKind.HUGGINGFACE:
         assert row.huggingface_repo_id is not None
-        return ModelSource.huggingface(
+        return DownloadSource.huggingface(
             row.huggingface_repo_id, row.huggingface_filename, include_mmproj=True
         )
-    if row.source is RowSource.MODEL_SCOPE:
+    if row.source is SourceKind.MODEL_SCOPE:
         assert row.model_scope_model_id is not None
-        return ModelSource.model_scope(
+        return DownloadSource.model_scope(
             row.model_scope_model_id, row.model_scope_file_path, include_mmproj=True
         )
     assert row.local_path is not None
-    return ModelSource.local(row.local_path)
+    return DownloadSource.local(row.local_path)
 
 
-def row_spec(source: ModelSource, worker_id: int) -> ModelFileCreate:
+def row_spec(source: DownloadSource, worker_id: int) -> ModelFileCreate:
     """The model-file row that records a download of ``source`` on a worker."""
     if source.kind is SourceKind.HUGGINGFACE:
         return ModelFileCreate(
-            source=RowSource.HUGGINGFACE,
+            source=SourceKind.HUGGINGFACE,
             huggingface_repo_id=source.repo_id,
             huggingface_filename=source.filename,
             worker_id=worker_id,
         )
     if source.kind is SourceKind.MODEL_SCOPE:
         return ModelFileCreate(
-            source=RowSource.MODEL_SCOPE,
+            source=SourceKind.MODEL_SCOPE,
             model_scope_model_id=source.repo_id,
             model_scope_file_path=source.filename,
             worker_id=worker_id,
         )
     return ModelFileCreate(
-        source=RowSource.LOCAL_PATH, local_path=str(source.local_path), worker_id=worker_id
+        source=SourceKind.LOCAL_PATH, local_path=str(source.local_path), worker_id=worker_id
     )
 
 

@@ -13,11 +13,11 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
+from gpustack.schemas.events import EventType
 from gpustack.schemas.model_instances import InstanceState, ModelInstancePublic
 from gpustack.worker.instance_reports import InstanceReporter
 from gpustack.worker.instance_starter import EngineSupervisor, InstanceStarter
 from gpustack.worker.server_client import (
-    EventType,
     InstanceEvent,
     ServerClient,
     ServerError,

@@ -21,11 +21,11 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import asdict, dataclass
-from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 import aiohttp
 
+from gpustack.schemas.events import EventType
 from gpustack.schemas.model_files import ModelFileCreate, ModelFilePublic, ModelFileState
 from gpustack.schemas.model_instances import InstanceStatusUpdate, ModelInstancePublic
 from gpustack.schemas.models import ModelPublic
@@ -56,12 +56,6 @@ class UnauthorizedError(ServerError):
 
 class ServerUnreachableError(Exception):
     """The server could not be reached (connection refused, timeout, broken stream)."""
-
-
-class EventType(StrEnum):
-    CREATED = "CREATED"
-    UPDATED = "UPDATED"
-    DELETED = "DELETED"
 
 
 @dataclass(frozen=True, slots=True)

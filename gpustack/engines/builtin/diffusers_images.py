@@ -19,7 +19,7 @@ from PIL import Image, UnidentifiedImageError
 from gpustack.engines.builtin.diffusion_painter import Painter
 from gpustack.engines.builtin.diffusion_request import parse_image_request
 from gpustack.engines.builtin.http_app import (
-    ModelState,
+    LoadedModel,
     ServerOptions,
     build_parser,
     create_app,
@@ -29,7 +29,7 @@ from gpustack.engines.builtin.http_app import (
 )
 from gpustack.engines.builtin.openai_errors import invalid
 
-MODEL: web.AppKey[ModelState[Painter]] = web.AppKey("model", ModelState)
+MODEL: web.AppKey[LoadedModel[Painter]] = web.AppKey("model", LoadedModel)
 
 
 def load(options: ServerOptions) -> tuple[Painter, Mapping[str, Any]]:

@@ -63,7 +63,7 @@ def server_options(args: argparse.Namespace) -> ServerOptions:
 
 
 @dataclass(slots=True)
-class ModelState(Generic[M]):
+class LoadedModel(Generic[M]):
     """The loaded model and what `/v1/models` tells about it."""
 
     name: str
@@ -80,7 +80,7 @@ class ModelState(Generic[M]):
 
 def create_app(
     options: ServerOptions,
-    key: web.AppKey[ModelState[M]],
+    key: web.AppKey[LoadedModel[M]],
     load: Callable[[ServerOptions], tuple[M, Mapping[str, Any]]],
     routes: Sequence[web.RouteDef],
 ) -> web.Application:
@@ -90,7 +90,7 @@ def create_app(
     async def load_model(app: web.Application) -> AsyncIterator[None]:
         started = time.monotonic()
         model, meta = await asyncio.to_thread(load, options)
-        app[key] = ModelState(name=options.model_name, model=model, meta=meta)
+        app[key] = LoadedModel(name=options.model_name, model=model, meta=meta)
         logging.getLogger(__name__).info(
             "loaded %s from %s in %.2f s (%s)",
             options.model_name,

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from gpustack.engines.builtin.audio_encoding import FORMATS, encode_pcm16
 from gpustack.engines.builtin.http_app import (
-    ModelState,
+    LoadedModel,
     ServerOptions,
     build_parser,
     choice_field,
@@ -26,7 +26,7 @@ from gpustack.engines.builtin.http_app import (
 from gpustack.engines.builtin.openai_errors import invalid
 from gpustack.engines.builtin.piper_voices import PiperVoices, voice_files
 
-MODEL: web.AppKey[ModelState[PiperVoices]] = web.AppKey("model", ModelState)
+MODEL: web.AppKey[LoadedModel[PiperVoices]] = web.AppKey("model", LoadedModel)
 MAX_INPUT_CHARS = 4096
 
 

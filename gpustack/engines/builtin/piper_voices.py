@@ -13,7 +13,7 @@ from gpustack.engines.builtin.onnx_text_model import ModelFilesError
 
 
 @dataclass(frozen=True, slots=True)
-class Speech:
+class SpeechAudio:
     """Mono 16-bit PCM and its sample rate."""
 
     samples: bytes
@@ -52,7 +52,7 @@ class PiperVoices:
     def pick(self, name: str) -> tuple[PiperVoice, int | None]:
         return self._by_name.get(name.strip().lower(), (self._voices[0], None))
 
-    def synthesize(self, text: str, voice_name: str, speed: float) -> Speech:
+    def synthesize(self, text: str, voice_name: str, speed: float) -> SpeechAudio:
         """Speak `text`; `speed` > 1 talks faster (piper's length scale shrinks)."""
         voice, speaker_id = self.pick(voice_name)
         config = SynthesisConfig(
@@ -60,7 +60,7 @@ class PiperVoices:
         )
         chunks = [chunk.audio_int16_array for chunk in voice.synthesize(text, config)]
         samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
-        return Speech(
+        return SpeechAudio(
             samples=samples.astype(np.int16).tobytes(), sample_rate=voice.config.sample_rate
         )
 

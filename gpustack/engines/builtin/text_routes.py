@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from aiohttp import web
 
-from gpustack.engines.builtin.http_app import ModelState, choice_field, read_json_object
+from gpustack.engines.builtin.http_app import LoadedModel, choice_field, read_json_object
 from gpustack.engines.builtin.openai_errors import invalid
 
 _log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class TextModel(Protocol):
     ) -> tuple[npt.NDArray[np.float32], int]: ...
 
 
-MODEL: web.AppKey[ModelState[TextModel]] = web.AppKey("model", ModelState)
+MODEL: web.AppKey[LoadedModel[TextModel]] = web.AppKey("model", LoadedModel)
 
 
 def reranker_kind(model: TextModel) -> str:

@@ -20,7 +20,7 @@ from aiohttp import web
 from faster_whisper import WhisperModel, decode_audio
 
 from gpustack.engines.builtin.http_app import (
-    ModelState,
+    LoadedModel,
     ServerOptions,
     build_parser,
     choice_field,
@@ -50,7 +50,7 @@ class Recogniser:
     beam_size: int = 1
 
 
-MODEL: web.AppKey[ModelState[Recogniser]] = web.AppKey("model", ModelState)
+MODEL: web.AppKey[LoadedModel[Recogniser]] = web.AppKey("model", LoadedModel)
 
 
 def load(options: ServerOptions, beam_size: int = 1) -> tuple[Recogniser, Mapping[str, Any]]:

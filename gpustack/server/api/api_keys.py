@@ -17,16 +17,17 @@ from gpustack.schemas.api_keys import (
     ApiKeyUpdate,
 )
 from gpustack.schemas.common import utcnow
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.server.api.params import PathId
 from gpustack.server.api.responses import AUTHENTICATED, errors, listing
 from gpustack.server.dependencies import Ctx, Session, UserPrincipal
 from gpustack.server.errors import ApiError, not_found
-from gpustack.server.events import Event, EventType
+from gpustack.server.events import Event
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 from gpustack.server.security.key_material import digest, mask, new_key, new_salt
 
 router = APIRouter(prefix="/v2/api-keys", tags=["api-keys"], responses=AUTHENTICATED)
-KIND = "api-keys"
+KIND = ResourceKind.API_KEYS
 
 
 def public(key: ApiKey) -> ApiKeyPublic:

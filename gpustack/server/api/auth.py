@@ -12,11 +12,11 @@ from fastapi import APIRouter, Form, Request, Response
 from sqlmodel import select
 
 from gpustack.schemas.common import NO_NUL_PATTERN, utcnow
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.users import PasswordUpdate, User, UserPublic
 from gpustack.server.context import ServerContext
 from gpustack.server.dependencies import Ctx, Session, UserPrincipal
 from gpustack.server.errors import ApiError
-from gpustack.server.events import EventType
 from gpustack.server.security.login_throttle import Attempt
 from gpustack.server.security.passwords import PasswordPolicyError, check_password_policy
 from gpustack.server.security.sessions import SESSION_COOKIE
@@ -90,7 +90,7 @@ async def logout(
         user.session_generation += 1
         session.add(user)
         await session.commit()
-        ctx.publish("users", EventType.UPDATED, user.id or 0, _public(user))
+        ctx.publish(ResourceKind.USERS, EventType.UPDATED, user.id or 0, _public(user))
     response.delete_cookie(SESSION_COOKIE)
     return {"message": "logged out"}
 
@@ -124,7 +124,7 @@ async def update_password(
     user.updated_at = utcnow()
     session.add(user)
     await session.commit()
-    ctx.publish("users", EventType.UPDATED, principal.user_id, _public(user))
+    ctx.publish(ResourceKind.USERS, EventType.UPDATED, principal.user_id, _public(user))
     if principal.api_key_id is None:
         # The other sessions ended; this browser carries on with a fresh cookie.
         set_session_cookie(response, ctx, user)

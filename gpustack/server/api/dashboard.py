@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
@@ -19,7 +19,7 @@ from gpustack.schemas.users import User
 from gpustack.schemas.workers import Worker
 from gpustack.server.api.responses import AUTHENTICATED
 from gpustack.server.api.usage import GroupBy, usage_rows
-from gpustack.server.dependencies import Session, UserPrincipal
+from gpustack.server.dependencies import Ctx, Session, UserPrincipal
 
 router = APIRouter(prefix="/v2/dashboard", tags=["dashboard"], responses=AUTHENTICATED)
 HISTORY_DAYS = 30
@@ -56,7 +56,7 @@ def cluster_load(workers: list[Worker]) -> dict[str, float]:
 
 
 @router.get("")
-async def dashboard(principal: UserPrincipal, request: Request, session: Session) -> dict[str, Any]:
+async def dashboard(principal: UserPrincipal, ctx: Ctx, session: Session) -> dict[str, Any]:
     workers = list((await session.exec(select(Worker))).all())
     models = list((await session.exec(select(Model).order_by(Model.name))).all())
     instance_count = (await session.exec(select(func.count()).select_from(ModelInstance))).one()
@@ -72,7 +72,7 @@ async def dashboard(principal: UserPrincipal, request: Request, session: Session
         },
         "system_load": {
             "current": cluster_load(workers),
-            "history": request.app.state.load_history.samples(),
+            "history": ctx.load_history.samples(),
         },
         "model_usage": {
             "history": await _daily_totals(session, principal.is_admin, principal.user_id, start),

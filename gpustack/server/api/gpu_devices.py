@@ -13,6 +13,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sse_starlette.sse import EventSourceResponse
 
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.model_instances import ModelInstance
 from gpustack.schemas.worker_status import GPUDevice
 from gpustack.schemas.workers import Worker
@@ -20,7 +21,6 @@ from gpustack.server.api.responses import AUTHENTICATED, listing
 from gpustack.server.context import ServerContext
 from gpustack.server.dependencies import Ctx, Session, UserPrincipal
 from gpustack.server.errors import ApiError
-from gpustack.server.events import EventType
 from gpustack.server.listing import ListParams, list_params
 from gpustack.server.scheduler.db_views import holds_resources, instance_claims, worker_status
 
@@ -97,7 +97,7 @@ async def load_gpu_devices(
 async def watch_gpu_devices(ctx: ServerContext) -> AsyncGenerator[dict[str, str], None]:
     """Re-emits a worker's GPUs whenever that worker changes (status reports included)."""
     seen: dict[int, set[str]] = {}
-    async for event in ctx.bus.subscribe("workers"):
+    async for event in ctx.bus.subscribe(ResourceKind.WORKERS):
         gone = seen.pop(event.id, set())
         current: list[GpuDevicePublic] = []
         if event.type != EventType.DELETED:

@@ -50,6 +50,6 @@ async def metrics(request: Request) -> Response:
             "(gpustack start --metrics-token) or an administrator's credentials",
             {"WWW-Authenticate": "Bearer"},
         )
-    gateway = request.app.state.gateway
+    gateway = ctx.gateway
     body = gateway.metrics.render() + await render_cluster_state(ctx)
     return Response(body, media_type=gateway.metrics.content_type)

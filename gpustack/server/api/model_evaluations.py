@@ -13,7 +13,6 @@ from gpustack.server.api.responses import AUTHENTICATED, errors
 from gpustack.server.dependencies import Ctx, Session, UserPrincipal
 from gpustack.server.errors import ApiError
 from gpustack.server.scheduler.evaluation import evaluate_specs
-from gpustack.server.scheduler.pass_runner import shared_analyzer
 
 router = APIRouter(
     prefix="/v2/model-evaluations", tags=["model-evaluations"], responses=AUTHENTICATED
@@ -40,7 +39,5 @@ async def evaluate(
     """
     if not principal.is_admin and any(s.source is SourceKind.LOCAL_PATH for s in body.model_specs):
         raise ApiError(403, "only administrators may evaluate models from a local path")
-    results = await evaluate_specs(
-        session, body.model_specs, shared_analyzer(ctx), default_registry()
-    )
+    results = await evaluate_specs(session, body.model_specs, ctx.analyzer, default_registry())
     return {"results": [r.as_json() for r in results]}

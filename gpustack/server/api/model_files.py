@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gpustack.schemas.common import INT64_MAX, utcnow
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.model_files import (
     ModelFile,
     ModelFileCreate,
@@ -42,13 +43,14 @@ from gpustack.server.dependencies import (
     WorkerPrincipal,
 )
 from gpustack.server.errors import ApiError, not_found
-from gpustack.server.events import Event, EventType
+from gpustack.server.events import Event
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 from gpustack.server.security.principal import Principal
 from gpustack.server.worker_client import WorkerApi, WorkerApiDep, WorkerCallError
 
 router = APIRouter(prefix="/v2/model-files", tags=["model-files"], responses=AUTHENTICATED)
-KIND = "model-files"
+KIND = ResourceKind.MODEL_FILES
+
 
 # Instance states in which the instance uses (or is about to use) its files on the worker.
 _USING_FILES = PLACED_STATES - {InstanceState.ERROR}

@@ -9,10 +9,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import ColumnElement
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gpustack.schemas.common import utcnow
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.model_instances import (
     InstanceStatusUpdate,
     ModelInstance,
@@ -21,7 +21,6 @@ from gpustack.schemas.model_instances import (
 from gpustack.schemas.workers import Worker
 from gpustack.server.api.params import PathId, QueryId
 from gpustack.server.api.responses import AUTHENTICATED, errors, listing
-from gpustack.server.context import ServerContext
 from gpustack.server.dependencies import (
     AdminPrincipal,
     Ctx,
@@ -30,16 +29,13 @@ from gpustack.server.dependencies import (
     WorkerPrincipal,
 )
 from gpustack.server.errors import ApiError, not_found
-from gpustack.server.events import Event, EventType
+from gpustack.server.events import Event
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
+from gpustack.server.services.instances import delete_instances, instance_public
 from gpustack.server.worker_client import WorkerApiDep, WorkerCallError
 
 router = APIRouter(prefix="/v2/model-instances", tags=["model-instances"], responses=AUTHENTICATED)
-KIND = "model-instances"
-
-
-def public(instance: ModelInstance) -> ModelInstancePublic:
-    return ModelInstancePublic.model_validate(instance.model_dump())
+KIND = ResourceKind.MODEL_INSTANCES
 
 
 @router.get("", responses=listing(ModelInstancePublic))
@@ -64,14 +60,16 @@ async def list_instances(
         where.append(ModelInstance.model_id == model_id)  # type: ignore[arg-type]
     if worker_id is not None:
         where.append(ModelInstance.worker_id == worker_id)  # type: ignore[arg-type]
-    return await paginate(session, ModelInstance, params, public, ("name", "model_name"), where)
+    return await paginate(
+        session, ModelInstance, params, instance_public, ("name", "model_name"), where
+    )
 
 
 @router.get("/{instance_id}", response_model=ModelInstancePublic, responses=errors(404))
 async def get_instance(
     instance_id: PathId, _: AdminPrincipal, session: Session
 ) -> ModelInstancePublic:
-    return public(await _get(session, instance_id))
+    return instance_public(await _get(session, instance_id))
 
 
 @router.delete("/{instance_id}", status_code=204, responses=errors(404))
@@ -105,7 +103,7 @@ async def report_status(
     instance.updated_at = utcnow()
     session.add(instance)
     await session.commit()
-    shown = public(instance)
+    shown = instance_public(instance)
     ctx.publish(KIND, EventType.UPDATED, instance_id, shown)
     return shown
 
@@ -151,20 +149,6 @@ async def _get(session: AsyncSession, instance_id: int) -> ModelInstance:
     if instance is None:
         raise not_found("model instance", instance_id)
     return instance
-
-
-async def delete_instances(
-    ctx: ServerContext, session: AsyncSession, where: ColumnElement[bool]
-) -> list[int]:
-    """Delete matching instances, publishing one DELETED event each (caller commits)."""
-    rows = (await session.exec(select(ModelInstance).where(where))).all()
-    for row in rows:
-        await session.delete(row)
-    await session.flush()
-    for row in rows:
-        assert row.id is not None
-        ctx.publish(KIND, EventType.DELETED, row.id, public(row))
-    return [row.id for row in rows if row.id is not None]
 
 
 def _event_filter(model_id: int | None, worker_id: int | None) -> Any:

@@ -11,10 +11,9 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gpustack.schemas.common import utcnow
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.model_instances import ModelInstance, ModelInstancePublic
 from gpustack.schemas.models import Model, ModelPublic, ModelSpec, ModelUpdate, example_spec
-from gpustack.server.api.model_instances import delete_instances
-from gpustack.server.api.model_instances import public as instance_public
 from gpustack.server.api.params import PathId
 from gpustack.server.api.responses import AUTHENTICATED, errors, listing
 from gpustack.server.dependencies import (
@@ -25,11 +24,11 @@ from gpustack.server.dependencies import (
     UserPrincipal,
 )
 from gpustack.server.errors import ApiError, not_found
-from gpustack.server.events import EventType
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
+from gpustack.server.services.instances import delete_instances, instance_public
 
 router = APIRouter(prefix="/v2/models", tags=["models"], responses=AUTHENTICATED)
-KIND = "models"
+KIND = ResourceKind.MODELS
 
 
 def public(model: Model) -> ModelPublic:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.exc import IntegrityError
 
 from gpustack.schemas.common import utcnow
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.users import User, UserCreate, UserPublic, UserUpdate
 from gpustack.server.api.auth import set_session_cookie
 from gpustack.server.api.params import PathId
@@ -15,12 +16,11 @@ from gpustack.server.api.responses import AUTHENTICATED, errors, listing
 from gpustack.server.context import ServerContext
 from gpustack.server.dependencies import AdminPrincipal, Ctx, Session, UserPrincipal
 from gpustack.server.errors import ApiError, not_found
-from gpustack.server.events import EventType
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 from gpustack.server.security.passwords import PasswordPolicyError, check_password_policy
 
 router = APIRouter(prefix="/v2/users", tags=["users"], responses=AUTHENTICATED)
-KIND = "users"
+KIND = ResourceKind.USERS
 
 
 def public(user: User) -> UserPublic:

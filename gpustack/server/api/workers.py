@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gpustack.schemas.common import utcnow
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.model_instances import ModelInstance, ModelInstancePublic
 from gpustack.schemas.workers import (
     WORKER_TOKEN_HEADER,
@@ -24,6 +25,7 @@ from gpustack.schemas.workers import (
 )
 from gpustack.server.api.params import PathId
 from gpustack.server.api.responses import AUTHENTICATED, errors, listing
+from gpustack.server.context import ServerContext
 from gpustack.server.dependencies import (
     AdminPrincipal,
     Ctx,
@@ -32,8 +34,6 @@ from gpustack.server.dependencies import (
     WorkerPrincipal,
 )
 from gpustack.server.errors import ApiError, not_found
-from gpustack.server.events import EventType
-from gpustack.server.heartbeats import HeartbeatRecorder
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 from gpustack.server.security.authenticator import CREDENTIALS_CHANGED
 from gpustack.server.security.key_material import digest, new_salt
@@ -44,7 +44,7 @@ from gpustack.server.security.worker_credentials import (
 )
 
 router = APIRouter(prefix="/v2/workers", tags=["workers"], responses=AUTHENTICATED)
-KIND = "workers"
+KIND = ResourceKind.WORKERS
 
 
 def public(worker: Worker) -> WorkerPublic:
@@ -136,8 +136,8 @@ def _name_taken(worker: Worker) -> str:
 async def heartbeat(worker_id: PathId, principal: WorkerPrincipal, request: Request) -> None:
     if worker_id != principal.worker_id:
         raise ApiError(403, "a worker may only report for itself")
-    recorder: HeartbeatRecorder = request.app.state.heartbeats
-    recorder.record(worker_id)
+    ctx: ServerContext = request.app.state.ctx
+    ctx.heartbeats.record(worker_id)
 
 
 @router.put("/{worker_id}/status", status_code=204, responses=errors(404, 413))
@@ -202,7 +202,7 @@ async def delete_worker(worker_id: PathId, _: AdminPrincipal, ctx: Ctx, session:
     for instance in released:
         assert instance.id is not None
         shown = ModelInstancePublic.model_validate(instance.model_dump())
-        ctx.publish("model-instances", EventType.UPDATED, instance.id, shown)
+        ctx.publish(ResourceKind.MODEL_INSTANCES, EventType.UPDATED, instance.id, shown)
 
 
 async def _get(session: AsyncSession, worker_id: int) -> Worker:

@@ -9,13 +9,14 @@ from collections.abc import Awaitable, Callable
 
 from sqlmodel import select
 
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.models import Model
 from gpustack.server.context import ServerContext
 from gpustack.server.controllers.model_status import refresh_model_status
 from gpustack.server.controllers.replicas import reconcile_replicas
 from gpustack.server.controllers.worker_changes import WorkerStateChanges
 from gpustack.server.controllers.worker_health import check_worker_health
-from gpustack.server.events import Event, EventType
+from gpustack.server.events import Event
 
 logger = logging.getLogger(__name__)
 
@@ -59,14 +60,14 @@ class ControllerManager:
     def _on_event(self, event: Event) -> None:
         if not self._tasks:
             return  # not the leader (or stopped): another server reconciles
-        if event.kind == "models" and event.type != EventType.DELETED:
+        if event.kind == ResourceKind.MODELS and event.type != EventType.DELETED:
             self._mark(event.id)
-        elif event.kind == "model-instances":
+        elif event.kind == ResourceKind.MODEL_INSTANCES:
             model_id = event.data.get("model_id")
             if isinstance(model_id, int):
                 self._mark(model_id)
             self._schedule_wanted.set()
-        elif event.kind == "workers" and self._worker_changes.changed(event):
+        elif event.kind == ResourceKind.WORKERS and self._worker_changes.changed(event):
             self._schedule_wanted.set()
 
     def _mark(self, model_id: int) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlmodel import select
 
 from gpustack.schemas.common import utcnow
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.model_instances import InstanceState, ModelInstance
 from gpustack.schemas.models import Model, ModelPublic, ModelState
 from gpustack.server.context import ServerContext
-from gpustack.server.events import EventType
 
 
 def summarize(replicas: int, instances: list[ModelInstance]) -> tuple[ModelState, int, str]:
@@ -42,5 +42,8 @@ async def refresh_model_status(ctx: ServerContext, model_id: int) -> None:
         session.add(model)
         await session.commit()
         ctx.publish(
-            "models", EventType.UPDATED, model_id, ModelPublic.model_validate(model.model_dump())
+            ResourceKind.MODELS,
+            EventType.UPDATED,
+            model_id,
+            ModelPublic.model_validate(model.model_dump()),
         )

@@ -7,13 +7,12 @@ import secrets
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.model_instances import ModelInstance
 from gpustack.schemas.models import Model
-from gpustack.server.api.model_instances import delete_instances
-from gpustack.server.api.model_instances import public as instance_public
 from gpustack.server.context import ServerContext
 from gpustack.server.controllers.instance_ordering import removal_order
-from gpustack.server.events import EventType
+from gpustack.server.services.instances import delete_instances, instance_public
 
 
 async def reconcile_replicas(ctx: ServerContext, model_id: int) -> None:
@@ -47,4 +46,6 @@ async def _create(ctx: ServerContext, session: AsyncSession, model: Model, count
     await session.commit()
     for instance in created:
         assert instance.id is not None
-        ctx.publish("model-instances", EventType.CREATED, instance.id, instance_public(instance))
+        ctx.publish(
+            ResourceKind.MODEL_INSTANCES, EventType.CREATED, instance.id, instance_public(instance)
+        )

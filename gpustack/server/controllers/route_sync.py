@@ -13,6 +13,7 @@ import logging
 
 from sqlmodel import select
 
+from gpustack.schemas.events import ResourceKind
 from gpustack.schemas.model_instances import InstanceState, ModelInstance
 from gpustack.schemas.models import Model
 from gpustack.schemas.workers import Worker
@@ -25,7 +26,7 @@ from gpustack.server.worker_client import proxy_url, worker_auth_headers
 
 logger = logging.getLogger(__name__)
 
-_WATCHED = frozenset({"models", "model-instances", "workers"})
+_WATCHED = frozenset({ResourceKind.MODELS, ResourceKind.MODEL_INSTANCES, ResourceKind.WORKERS})
 
 
 def is_loopback(address: str) -> bool:
@@ -110,7 +111,7 @@ class RouteSync:
     def _on_event(self, event: Event) -> None:
         # A registration may bring a new address or credential without a change of state.
         if (
-            event.kind == "workers"
+            event.kind == ResourceKind.WORKERS
             and not self._worker_changes.changed(event)
             and event.hint != CREDENTIALS_CHANGED
         ):

@@ -7,7 +7,8 @@ changing state (ready, not_ready, maintenance...).
 
 from __future__ import annotations
 
-from gpustack.server.events import Event, EventType
+from gpustack.schemas.events import EventType
+from gpustack.server.events import Event
 
 
 class WorkerStateChanges:

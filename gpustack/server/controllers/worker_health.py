@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 
 from gpustack.schemas.common import utcnow
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.model_instances import InstanceState, ModelInstance, ModelInstancePublic
 from gpustack.schemas.workers import Worker, WorkerPublic, WorkerState
 from gpustack.server.context import ServerContext
-from gpustack.server.events import EventType
 
 _LIVE_STATES = (WorkerState.READY.value, WorkerState.MAINTENANCE.value)
 
@@ -65,7 +65,7 @@ async def check_worker_health(ctx: ServerContext, now: datetime | None = None) -
     for worker in changed_workers:
         assert worker.id is not None
         ctx.publish(
-            "workers",
+            ResourceKind.WORKERS,
             EventType.UPDATED,
             worker.id,
             WorkerPublic.model_validate(worker.model_dump()),
@@ -73,4 +73,4 @@ async def check_worker_health(ctx: ServerContext, now: datetime | None = None) -
     for instance in changed_instances:
         assert instance.id is not None
         public = ModelInstancePublic.model_validate(instance.model_dump())
-        ctx.publish("model-instances", EventType.UPDATED, instance.id, public)
+        ctx.publish(ResourceKind.MODEL_INSTANCES, EventType.UPDATED, instance.id, public)

@@ -16,7 +16,7 @@ from gpustack.engines.base import ResourceEstimate
 from gpustack.server.scheduler.estimates import EstimateCache
 from gpustack.server.scheduler.filters import Eligibility
 from gpustack.server.scheduler.gpu_fit import FreeGpu, emptiest_first, fit_demands
-from gpustack.server.scheduler.inputs import ModelSpec
+from gpustack.server.scheduler.inputs import PlacementSpec
 from gpustack.server.scheduler.ledger import CapacityLedger, WorkerCapacity
 from gpustack.server.scheduler.results import WorkerShare
 
@@ -25,7 +25,7 @@ from gpustack.server.scheduler.results import WorkerShare
 class SchedulingRound:
     """What every selector and scorer needs while one model's replicas are placed."""
 
-    model: ModelSpec
+    model: PlacementSpec
     estimates: EstimateCache
     ledger: CapacityLedger
     # binpack: fill the fullest GPU/worker that fits; spread: the emptiest.

@@ -14,16 +14,14 @@ from gpustack.schemas.model_instances import (
     ModelInstance,
     ResourceClaim,
 )
-from gpustack.schemas.models import ModelSpec as DeploymentSpec
+from gpustack.schemas.models import ModelSpec
 from gpustack.schemas.worker_status import WorkerStatus
-from gpustack.schemas.workers import Worker
+from gpustack.schemas.workers import Worker, WorkerState
 from gpustack.server.scheduler.inputs import (
     GpuSelector,
     GpuView,
     InstanceClaim,
-    ModelSpec,
-    PlacementStrategy,
-    WorkerState,
+    PlacementSpec,
     WorkerView,
 )
 from gpustack.server.scheduler.results import EngineDecision, Placement
@@ -155,18 +153,18 @@ def assign(
     instance.state_message = placement.describe()
 
 
-def scheduler_spec(spec: DeploymentSpec, profile: ModelProfile, backend: str) -> ModelSpec:
+def scheduler_spec(spec: ModelSpec, profile: ModelProfile, backend: str) -> PlacementSpec:
     """The deployment in the scheduler's terms."""
     selector = spec.gpu_selector
     claimed = spec.resource_claim or {}
     categories = tuple(Category(c) for c in spec.categories) or profile.categories
-    return ModelSpec(
+    return PlacementSpec(
         name=spec.name,
         backend=backend,
         profile=profile,
         categories=categories,
         replicas=spec.replicas,
-        placement_strategy=PlacementStrategy(spec.placement_strategy.value),
+        placement_strategy=spec.placement_strategy,
         worker_selector=dict(spec.worker_selector),
         gpu_selector=(
             GpuSelector(tuple(selector.gpu_ids), selector.gpus_per_replica) if selector else None

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from gpustack.engines.base import Engine, ModelFormat
 from gpustack.engines.registry import EngineRegistry, UnknownEngineError
-from gpustack.schemas.models import ModelSpec as DeploymentSpec
+from gpustack.schemas.models import ModelSpec
 from gpustack.server.scheduler.analysis import ModelAnalysis
 from gpustack.server.scheduler.db_views import scheduler_spec
 from gpustack.server.scheduler.placer import place_replicas
@@ -19,7 +19,7 @@ class EngineChoiceError(Exception):
 
 
 def choose_engine(
-    spec: DeploymentSpec, analysis: ModelAnalysis, registry: EngineRegistry, gpu_available: bool
+    spec: ModelSpec, analysis: ModelAnalysis, registry: EngineRegistry, gpu_available: bool
 ) -> Engine:
     if spec.backend:
         try:
@@ -39,7 +39,7 @@ def choose_engine(
 
 
 def plan_deployment(
-    spec: DeploymentSpec,
+    spec: ModelSpec,
     analysis: ModelAnalysis,
     cluster: ClusterSnapshot,
     registry: EngineRegistry,

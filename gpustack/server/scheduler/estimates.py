@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gpustack.engines.base import Engine, PlacementRequest, ResourceEstimate
-from gpustack.server.scheduler.inputs import ModelSpec
+from gpustack.server.scheduler.inputs import PlacementSpec
 
 _Key = tuple[tuple[int, ...], int | None]
 
@@ -16,7 +16,7 @@ class EstimateCache:
     engine calls however many workers it has.
     """
 
-    def __init__(self, engine: Engine, model: ModelSpec) -> None:
+    def __init__(self, engine: Engine, model: PlacementSpec) -> None:
         self._engine = engine
         self._model = model
         self._cache: dict[_Key, ResourceEstimate] = {}

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gpustack.engines.registry import EngineRegistry
-from gpustack.schemas.models import ModelSpec as DeploymentSpec
+from gpustack.schemas.models import ModelSpec
 from gpustack.server.scheduler.analysis import ModelAnalysisError, ModelAnalyzer
 from gpustack.server.scheduler.cluster_rows import ClusterRows, load_cluster
 from gpustack.server.scheduler.db_views import claim_json, holds_resources, instance_claims
@@ -35,7 +35,7 @@ class Evaluation:
 
 async def evaluate_specs(
     session: AsyncSession,
-    specs: list[DeploymentSpec],
+    specs: list[ModelSpec],
     analyzer: ModelAnalyzer,
     registry: EngineRegistry,
 ) -> list[Evaluation]:
@@ -45,7 +45,7 @@ async def evaluate_specs(
 
 
 async def _evaluate(
-    spec: DeploymentSpec, rows: ClusterRows, analyzer: ModelAnalyzer, registry: EngineRegistry
+    spec: ModelSpec, rows: ClusterRows, analyzer: ModelAnalyzer, registry: EngineRegistry
 ) -> Evaluation:
     try:
         analysis = await analyzer.analyze(spec)

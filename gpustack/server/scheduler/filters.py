@@ -12,11 +12,11 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from gpustack.engines.base import Engine
+from gpustack.schemas.workers import WorkerState
 from gpustack.server.scheduler.inputs import (
     GpuSelector,
     GpuView,
-    ModelSpec,
-    WorkerState,
+    PlacementSpec,
     WorkerView,
 )
 
@@ -152,7 +152,7 @@ def parse_gpu_ids(gpu_ids: Sequence[str]) -> tuple[tuple[str | None, int], ...]:
     return tuple(pins)
 
 
-def build_filters(model: ModelSpec, engine: Engine) -> tuple[WorkerFilter, ...]:
+def build_filters(model: PlacementSpec, engine: Engine) -> tuple[WorkerFilter, ...]:
     """The filter chain for one model, cheapest first; filters with nothing to check are left
     out because the chain runs for every worker on every call."""
     chain: list[WorkerFilter] = [ReadyStateFilter()]

@@ -10,23 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from gpustack.engines.base import Category, ModelProfile, ResourceEstimate
-
-
-class WorkerState(StrEnum):
-    READY = "ready"
-    NOT_READY = "not_ready"
-    UNREACHABLE = "unreachable"
-    MAINTENANCE = "maintenance"
-
-
-class PlacementStrategy(StrEnum):
-    """`spread` keeps load even across workers; `binpack` fills workers before using new ones."""
-
-    SPREAD = "spread"
-    BINPACK = "binpack"
+from gpustack.schemas.models import PlacementStrategy
+from gpustack.schemas.workers import WorkerState
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +43,7 @@ class WorkerView:
     os: str = "linux"
     arch: str = "x86_64"
     maintenance: bool = False
-    # Keys (`ModelSpec.model_key`) of models whose files are already on this worker's disk.
+    # Keys (`PlacementSpec.model_key`) of models whose files are already on this worker's disk.
     downloaded_model_keys: frozenset[str] = frozenset()
     # Local model paths known to exist on this worker; None when the worker has not said.
     existing_paths: frozenset[str] | None = None
@@ -75,7 +62,7 @@ class GpuSelector:
 
 
 @dataclass(frozen=True, slots=True)
-class ModelSpec:
+class PlacementSpec:
     """The deployment to place, with everything placement depends on."""
 
     name: str

@@ -11,11 +11,10 @@ from pydantic import ValidationError
 
 from gpustack.engines.registry import EngineRegistry, default_registry
 from gpustack.schemas.common import utcnow
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.model_instances import InstanceState, ModelInstance, ModelInstancePublic
-from gpustack.schemas.models import Model, ModelPublic
-from gpustack.schemas.models import ModelSpec as DeploymentSpec
+from gpustack.schemas.models import Model, ModelPublic, ModelSpec
 from gpustack.server.context import ServerContext
-from gpustack.server.events import EventType
 from gpustack.server.scheduler.analysis import ModelAnalysis, ModelAnalysisError, ModelAnalyzer
 from gpustack.server.scheduler.cluster_rows import ClusterRows, load_cluster
 from gpustack.server.scheduler.db_views import assign
@@ -23,9 +22,8 @@ from gpustack.server.scheduler.deployment_plan import plan_deployment
 
 logger = logging.getLogger(__name__)
 
-ANALYZER_KEY = "model_analyzer"
 ANALYZING_MESSAGE = "reading model metadata"
-KIND = "model-instances"
+KIND = ResourceKind.MODEL_INSTANCES
 
 # What analysis gave for one source key in this pass: a profile or why there is none.
 _Outcome = ModelAnalysis | str
@@ -40,15 +38,6 @@ def model_meta(analysis: ModelAnalysis) -> dict[str, Any]:
         "context_length": profile.context_length or None,
         "capabilities": list(profile.capabilities),
     }
-
-
-def shared_analyzer(ctx: ServerContext) -> ModelAnalyzer:
-    """The server's one analyzer, so the scheduler and dry runs share remembered profiles."""
-    analyzer = ctx.extras.get(ANALYZER_KEY)
-    if not isinstance(analyzer, ModelAnalyzer):
-        analyzer = ModelAnalyzer()
-        ctx.extras[ANALYZER_KEY] = analyzer
-    return analyzer
 
 
 class SchedulingPass:
@@ -68,7 +57,7 @@ class SchedulingPass:
     ) -> None:
         self._ctx = ctx
         self._registry = registry or default_registry()
-        self.analyzer = analyzer or shared_analyzer(ctx)
+        self.analyzer = analyzer or ctx.analyzer
         # Passes may be started from more than one place; they must not interleave.
         self._lock = asyncio.Lock()
 
@@ -86,7 +75,7 @@ class SchedulingPass:
             waiting = rows.waiting_by_model()
             if not waiting:
                 return None
-            unknown: dict[str, DeploymentSpec] = {}
+            unknown: dict[str, ModelSpec] = {}
             marked: list[ModelInstance] = []
             for model_id, instances in waiting.items():
                 spec = _spec(rows.models[model_id])
@@ -101,7 +90,7 @@ class SchedulingPass:
         results = await asyncio.gather(*(self._analyze(s) for s in unknown.values()))
         return dict(zip(unknown, results, strict=True))
 
-    async def _analyze(self, spec: DeploymentSpec) -> _Outcome:
+    async def _analyze(self, spec: ModelSpec) -> _Outcome:
         try:
             return await self.analyzer.analyze(spec)
         except ModelAnalysisError as exc:
@@ -119,7 +108,7 @@ class SchedulingPass:
         for model in described:
             assert model.id is not None
             public = ModelPublic.model_validate(model.model_dump())
-            self._ctx.publish("models", EventType.UPDATED, model.id, public)
+            self._ctx.publish(ResourceKind.MODELS, EventType.UPDATED, model.id, public)
 
     def _describe_models(self, rows: ClusterRows, outcomes: dict[str, _Outcome]) -> list[Model]:
         """Store what analysis found (the gateway reads capabilities and context length)."""
@@ -184,7 +173,7 @@ def _mark(instance: ModelInstance, state: InstanceState, message: str | None) ->
     return True
 
 
-def _spec(model: Model) -> DeploymentSpec | None:
+def _spec(model: Model) -> ModelSpec | None:
     try:
         return model.spec()
     except ValidationError:

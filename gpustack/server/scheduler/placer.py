@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gpustack.engines.base import Engine
+from gpustack.schemas.models import PlacementStrategy
 from gpustack.server.scheduler.candidates import (
     CandidateSelector,
     CpuOnlySelector,
@@ -21,7 +22,7 @@ from gpustack.server.scheduler.candidates import (
 from gpustack.server.scheduler.distributed import DistributedSelector
 from gpustack.server.scheduler.estimates import EstimateCache
 from gpustack.server.scheduler.filters import KNOWN_OSES, build_filters, run_filters
-from gpustack.server.scheduler.inputs import ModelSpec, PlacementStrategy, WorkerView
+from gpustack.server.scheduler.inputs import PlacementSpec, WorkerView
 from gpustack.server.scheduler.ladder_walk import LadderWalk
 from gpustack.server.scheduler.results import Placement, ReplicaPlan, ScheduleResult
 from gpustack.server.scheduler.scorers import build_scorers
@@ -30,7 +31,7 @@ from gpustack.server.scheduler.snapshot import ClusterSnapshot
 
 
 def place_replicas(
-    model: ModelSpec,
+    model: PlacementSpec,
     cluster: ClusterSnapshot,
     engine: Engine,
     count: int | None = None,
@@ -75,7 +76,9 @@ def place_replicas(
     return ReplicaPlan(tuple(placements), wanted, "")
 
 
-def place_instance(model: ModelSpec, cluster: ClusterSnapshot, engine: Engine) -> ScheduleResult:
+def place_instance(
+    model: PlacementSpec, cluster: ClusterSnapshot, engine: Engine
+) -> ScheduleResult:
     """Place one instance; the message is either where it went or why it could not go."""
     plan = place_replicas(model, cluster, engine, count=1)
     if plan.placements:
@@ -83,7 +86,7 @@ def place_instance(model: ModelSpec, cluster: ClusterSnapshot, engine: Engine) -
     return ScheduleResult(None, plan.message)
 
 
-def build_ladder(model: ModelSpec, cpu_allowed: bool) -> tuple[CandidateSelector, ...]:
+def build_ladder(model: PlacementSpec, cpu_allowed: bool) -> tuple[CandidateSelector, ...]:
     """The rungs this model may use, in the order they are tried."""
     per_replica = model.gpu_selector.gpus_per_replica if model.gpu_selector else None
     ladder: list[CandidateSelector] = []
@@ -100,7 +103,7 @@ def build_ladder(model: ModelSpec, cpu_allowed: bool) -> tuple[CandidateSelector
     return tuple(ladder)
 
 
-def cpu_placement_allowed(model: ModelSpec, engine: Engine) -> bool:
+def cpu_placement_allowed(model: PlacementSpec, engine: Engine) -> bool:
     """CPU only when the engine runs on CPU, no GPUs are pinned, and either the user allows
     CPU offloading or the engine has no accelerator to prefer."""
     runs_on = engine.runs_on
@@ -113,7 +116,7 @@ def cpu_placement_allowed(model: ModelSpec, engine: Engine) -> bool:
     return model.cpu_offloading or cpu_only_engine
 
 
-def _model_problem(model: ModelSpec, workers: Sequence[WorkerView], engine: Engine) -> str:
+def _model_problem(model: PlacementSpec, workers: Sequence[WorkerView], engine: Engine) -> str:
     if not engine.serves(model.profile, model.categories):
         kinds = ", ".join(c.value for c in model.categories) or "no category"
         return f"{engine.name} cannot serve this model ({model.profile.format.value}, {kinds})"

@@ -15,8 +15,8 @@ from typing import Any
 from gpustack.engines.base import ModelFormat, ModelProfile
 from gpustack.engines.profiles.hf_categories import hf_capabilities, hf_categories
 from gpustack.schemas.models import SourceKind
-from gpustack.worker.downloads.errors import NoMatchingFileError
-from gpustack.worker.downloads.file_selection import RepoFile, is_gguf, select_files
+from gpustack.sources.errors import NoMatchingFileError
+from gpustack.sources.file_selection import RepoFile, is_gguf, select_files
 
 # No such folder exists: `hf_categories` then decides from the config alone.
 _NO_LOCAL_DIR = Path("/nonexistent-model-dir")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from gpustack.schemas.models import PlacementStrategy
 from gpustack.server.scheduler.candidates import Candidate, SchedulingRound
-from gpustack.server.scheduler.inputs import PlacementStrategy
 
 
 class Scorer(Protocol):

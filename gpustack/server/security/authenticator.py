@@ -17,12 +17,13 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from gpustack.schemas.api_keys import ApiKey
+from gpustack.schemas.api_keys import ApiKey, KeyScope
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.users import User, UserPublic
 from gpustack.schemas.workers import Worker
-from gpustack.server.events import Event, EventType
+from gpustack.server.events import Event
 from gpustack.server.security.key_material import digest_matches, parse_key
-from gpustack.server.security.principal import KeyLimits, KeyScope, Principal
+from gpustack.server.security.principal import KeyLimits, Principal
 from gpustack.server.security.sessions import SESSION_COOKIE, SessionClaims, SessionCodec
 
 WORKER_TOKEN_PREFIX = "gpustack_worker_"
@@ -82,14 +83,14 @@ class Authenticator:
         self._user_events = 0
 
     def on_event(self, event: Event) -> None:
-        if event.kind == "api-keys":
+        if event.kind == ResourceKind.API_KEYS:
             self._keys = {k: v for k, v in self._keys.items() if v.key_id != event.id}
-        elif event.kind == "users":
+        elif event.kind == ResourceKind.USERS:
             self._user_events += 1
             self._users.pop(event.id, None)
             if event.type == "DELETED":
                 self._keys = {k: v for k, v in self._keys.items() if v.user_id != event.id}
-        elif event.kind == "workers" and (
+        elif event.kind == ResourceKind.WORKERS and (
             event.type == EventType.DELETED or event.hint == CREDENTIALS_CHANGED
         ):
             # Status reports (every 15 s per worker) leave the token alone: keep it cached.

@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-
-class KeyScope(StrEnum):
-    """What an API key may call. Session cookies act with scope ALL."""
-
-    ALL = "*"
-    MANAGEMENT = "management"
-    INFERENCE = "inference"
+from gpustack.schemas.api_keys import KeyScope
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,20 +15,19 @@ from gpustack.worker.downloads.errors import (
 from gpustack.worker.downloads.huggingface import HubSettings
 from gpustack.worker.downloads.manager import ensure_model
 from gpustack.worker.downloads.progress import ProgressCallback, download_progress
-from gpustack.worker.downloads.source import ModelSource, SourceKind
+from gpustack.worker.downloads.source import DownloadSource
 
 __all__ = [
     "CachedModel",
     "DownloadCancelledError",
     "DownloadError",
+    "DownloadSource",
     "HubSettings",
     "LocalPathNotFoundError",
     "MissingDependencyError",
-    "ModelSource",
     "NoMatchingFileError",
     "ProgressCallback",
     "RepositoryNotFoundError",
-    "SourceKind",
     "delete_cached",
     "download_progress",
     "ensure_model",

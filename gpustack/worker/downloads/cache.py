@@ -14,13 +14,13 @@ from pathlib import Path
 from huggingface_hub import scan_cache_dir
 from huggingface_hub.errors import CacheNotFound
 
+from gpustack.schemas.models import SourceKind
 from gpustack.schemas.repo_ids import check_repo_id
-from gpustack.worker.downloads.file_selection import split_group
+from gpustack.sources.file_selection import split_group
 from gpustack.worker.downloads.huggingface import hub_cache_dir, repo_storage_dir
 from gpustack.worker.downloads.locking import hold_repo_lock, repo_lock_path
 from gpustack.worker.downloads.model_scope import CACHE_SUBDIR as MODEL_SCOPE_SUBDIR
 from gpustack.worker.downloads.model_scope import model_dir
-from gpustack.worker.downloads.source import SourceKind
 
 
 @dataclass(frozen=True, slots=True)

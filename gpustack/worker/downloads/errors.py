@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from gpustack.sources.errors import DownloadError, NoMatchingFileError
 
-class DownloadError(Exception):
-    """A model could not be materialised; ``str(error)`` is the human message."""
+__all__ = [
+    "DownloadCancelledError",
+    "DownloadError",
+    "LocalPathNotFoundError",
+    "MissingDependencyError",
+    "NoMatchingFileError",
+    "RepositoryNotFoundError",
+]
 
 
 class RepositoryNotFoundError(DownloadError):
     """The repository (or revision) does not exist or is not visible with the given token."""
-
-
-class NoMatchingFileError(DownloadError):
-    """The file glob matched nothing in the repository."""
 
 
 class LocalPathNotFoundError(DownloadError):

@@ -19,15 +19,16 @@ from huggingface_hub import HfApi, hf_hub_download
 from huggingface_hub import errors as hf_errors
 from huggingface_hub.file_download import repo_folder_name
 
+from gpustack.schemas.models import SourceKind
+from gpustack.sources.file_selection import FileSelection, RepoFile, select_files
 from gpustack.worker.downloads.errors import (
     DownloadCancelledError,
     DownloadError,
     RepositoryNotFoundError,
 )
-from gpustack.worker.downloads.file_selection import FileSelection, RepoFile, select_files
 from gpustack.worker.downloads.locking import hold_repo_lock, repo_lock_path
 from gpustack.worker.downloads.progress import ProgressCallback, ProgressTracker
-from gpustack.worker.downloads.source import ModelSource, SourceKind
+from gpustack.worker.downloads.source import DownloadSource
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def repo_storage_dir(cache_dir: Path, repo_id: str) -> Path:
 
 
 def download_from_huggingface(
-    source: ModelSource,
+    source: DownloadSource,
     cache_dir: Path,
     settings: HubSettings,
     report: ProgressCallback | None,
@@ -95,7 +96,7 @@ def download_from_huggingface(
 
 
 def _list_repo(
-    source: ModelSource, storage: Path, settings: HubSettings, label: str
+    source: DownloadSource, storage: Path, settings: HubSettings, label: str
 ) -> tuple[str, list[RepoFile], bool]:
     """``(commit, files, from_cache)``: from the hub, or from the cache when it is unreachable."""
     assert source.repo_id

@@ -6,16 +6,17 @@ import asyncio
 import threading
 from pathlib import Path
 
+from gpustack.schemas.models import SourceKind
 from gpustack.worker.downloads.errors import DownloadError
 from gpustack.worker.downloads.huggingface import HubSettings, download_from_huggingface
 from gpustack.worker.downloads.local_path import resolve_local_path
 from gpustack.worker.downloads.model_scope import download_from_model_scope
 from gpustack.worker.downloads.progress import ProgressCallback
-from gpustack.worker.downloads.source import ModelSource, SourceKind
+from gpustack.worker.downloads.source import DownloadSource
 
 
 async def ensure_model(
-    source: ModelSource,
+    source: DownloadSource,
     cache_dir: Path,
     progress_cb: ProgressCallback | None = None,
     *,

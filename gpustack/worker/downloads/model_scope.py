@@ -13,16 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gpustack.schemas.models import SourceKind
+from gpustack.sources.file_selection import RepoFile, select_files
 from gpustack.worker.downloads.errors import (
     DownloadCancelledError,
     DownloadError,
     MissingDependencyError,
     RepositoryNotFoundError,
 )
-from gpustack.worker.downloads.file_selection import RepoFile, select_files
 from gpustack.worker.downloads.locking import hold_repo_lock, repo_lock_path
 from gpustack.worker.downloads.progress import ProgressCallback, ProgressTracker
-from gpustack.worker.downloads.source import ModelSource, SourceKind
+from gpustack.worker.downloads.source import DownloadSource
 
 CACHE_SUBDIR = "model_scope"
 
@@ -52,7 +53,7 @@ def model_dir(cache_dir: Path, model_id: str) -> Path:
 
 
 def download_from_model_scope(
-    source: ModelSource,
+    source: DownloadSource,
     cache_dir: Path,
     report: ProgressCallback | None,
     cancel: threading.Event,

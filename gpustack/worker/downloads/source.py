@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
+from gpustack.schemas.models import SourceKind
 from gpustack.schemas.repo_ids import check_repo_id
 
 
-class SourceKind(StrEnum):
-    """The model sources a deployment may name (DESIGN §4 ``source``)."""
-
-    HUGGINGFACE = "huggingface"
-    MODEL_SCOPE = "model_scope"
-    LOCAL_PATH = "local_path"
-
-
 @dataclass(frozen=True, slots=True)
-class ModelSource:
+class DownloadSource:
     """A model to materialise on the worker.
 
     ``filename`` is a glob inside the repository (``*Q4_K_M.gguf``); when it picks one part of a
@@ -52,7 +44,7 @@ class ModelSource:
         *,
         revision: str = "main",
         include_mmproj: bool = False,
-    ) -> ModelSource:
+    ) -> DownloadSource:
         return cls(SourceKind.HUGGINGFACE, repo_id, filename, None, revision, include_mmproj)
 
     @classmethod
@@ -63,11 +55,11 @@ class ModelSource:
         *,
         revision: str = "master",
         include_mmproj: bool = False,
-    ) -> ModelSource:
+    ) -> DownloadSource:
         return cls(SourceKind.MODEL_SCOPE, model_id, filename, None, revision, include_mmproj)
 
     @classmethod
-    def local(cls, path: Path | str) -> ModelSource:
+    def local(cls, path: Path | str) -> DownloadSource:
         return cls(SourceKind.LOCAL_PATH, local_path=Path(path))
 
     def describe(self) -> str:

@@ -2,7 +2,7 @@
 
 from gpustack.worker.supervisor.backoff import RestartBackoff
 from gpustack.worker.supervisor.health import HealthCheck, health_url
-from gpustack.worker.supervisor.instance import InstanceState, StateCallback
+from gpustack.worker.supervisor.instance import EngineState, StateCallback
 from gpustack.worker.supervisor.logs import InstanceLogs, follow, tail
 from gpustack.worker.supervisor.ports import NoFreePortError, PortAllocator, PortTakenError
 from gpustack.worker.supervisor.process import EngineProcess, build_env
@@ -16,9 +16,9 @@ from gpustack.worker.supervisor.supervisor import (
 __all__ = [
     "AlreadySupervisedError",
     "EngineProcess",
+    "EngineState",
     "HealthCheck",
     "InstanceLogs",
-    "InstanceState",
     "InstanceStatus",
     "NoFreePortError",
     "PortAllocator",

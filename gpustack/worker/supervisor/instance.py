@@ -27,8 +27,8 @@ logger = logging.getLogger(__name__)
 StateCallback = Callable[[int, str, str, int, int | None], Awaitable[None]]
 
 
-class InstanceState(StrEnum):
-    """The instance states the worker's supervisor reports (see the instance state machine)."""
+class EngineState(StrEnum):
+    """The engine process states the supervisor reports; each is also an instance state."""
 
     STARTING = "starting"
     RUNNING = "running"
@@ -67,7 +67,7 @@ class InstanceRunner:
         self.session = session
         self.on_state = on_state
         self.restart_count = 0
-        self.state: InstanceState | None = None
+        self.state: EngineState | None = None
         self.message = ""
         self.process: EngineProcess | None = None
         self._backoff = RestartBackoff(settings.backoff_initial_s, settings.backoff_max_s)
@@ -78,12 +78,12 @@ class InstanceRunner:
         while True:
             failure = await self._run_once()
             if not self.launch.restart_on_error:
-                await self._report(InstanceState.ERROR, failure)
+                await self._report(EngineState.ERROR, failure)
                 return
             delay = self._backoff.next_delay()
             attempt = self.restart_count + 1
             await self._report(
-                InstanceState.ERROR, f"{failure}; restarting in {delay:g} s (attempt {attempt})"
+                EngineState.ERROR, f"{failure}; restarting in {delay:g} s (attempt {attempt})"
             )
             await asyncio.sleep(delay)
             self.restart_count = attempt
@@ -103,7 +103,7 @@ class InstanceRunner:
             return failure
         try:
             await self._report(
-                InstanceState.STARTING, f"starting {launch.name} on port {launch.port}"
+                EngineState.STARTING, f"starting {launch.name} on port {launch.port}"
             )
             return await self._watch(self.process, log_path)
         finally:
@@ -134,7 +134,7 @@ class InstanceRunner:
                 )
             if healthy.exception() is not None:
                 return f"health check of {self._url} failed: {healthy.exception()!r}"
-            await self._report(InstanceState.RUNNING, "")
+            await self._report(EngineState.RUNNING, "")
             healthy_since = asyncio.get_running_loop().time()
             lost = asyncio.create_task(health.wait_until_lost(settings.health_failures))
             await asyncio.wait({exited, lost}, return_when=asyncio.FIRST_COMPLETED)
@@ -156,7 +156,7 @@ class InstanceRunner:
         lines = await asyncio.to_thread(_last_lines, log_path, self.settings.error_log_lines)
         return f"{head}: " + "\n".join(lines) if lines else head
 
-    async def _report(self, state: InstanceState, message: str) -> None:
+    async def _report(self, state: EngineState, message: str) -> None:
         self.state = state
         self.message = message
         launch = self.launch

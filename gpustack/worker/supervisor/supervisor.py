@@ -13,9 +13,9 @@ import aiohttp
 
 from gpustack.engines.base import LaunchSpec
 from gpustack.worker.supervisor.instance import (
+    EngineState,
     InstanceLaunch,
     InstanceRunner,
-    InstanceState,
     StateCallback,
 )
 from gpustack.worker.supervisor.logs import InstanceLogs
@@ -33,7 +33,7 @@ class AlreadySupervisedError(RuntimeError):
 class InstanceStatus:
     """What the supervisor last reported for one instance."""
 
-    state: InstanceState | None
+    state: EngineState | None
     message: str
     restart_count: int
     port: int

@@ -1260,6 +1260,7 @@ export interface components {
         };
         /**
          * PlacementStrategy
+         * @description `spread` keeps load even across workers; `binpack` fills workers before using new ones.
          * @enum {string}
          */
         PlacementStrategy: "spread" | "binpack";
@@ -1285,6 +1286,7 @@ export interface components {
         };
         /**
          * SourceKind
+         * @description The model sources a deployment may name (DESIGN §4 ``source``).
          * @enum {string}
          */
         SourceKind: "huggingface" | "model_scope" | "local_path";

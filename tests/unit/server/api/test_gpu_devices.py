@@ -11,10 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.server.api import gpu_devices
 from gpustack.server.api.gpu_devices import watch_gpu_devices
 from gpustack.server.context import ServerContext
-from gpustack.server.events import Event, EventType
+from gpustack.server.events import Event
 from gpustack.server.scheduler.pass_runner import SchedulingPass
 from tests.unit.server.scheduler.cluster_rows import (
     GIB,
@@ -86,12 +87,12 @@ async def test_watch_re_emits_a_workers_gpus_when_it_changes(server: Server) -> 
 
     first = asyncio.create_task(next_event())
     for _ in range(100):
-        if ctx.bus.subscriber_count("workers"):
+        if ctx.bus.subscriber_count(ResourceKind.WORKERS):
             break
         await asyncio.sleep(0.01)
-    ctx.bus.publish(Event("workers", EventType.UPDATED, worker_id, {}))
+    ctx.bus.publish(Event(ResourceKind.WORKERS, EventType.UPDATED, worker_id, {}))
     events = [await first, await next_event()]
-    ctx.bus.publish(Event("workers", EventType.DELETED, worker_id, {}))
+    ctx.bus.publish(Event(ResourceKind.WORKERS, EventType.DELETED, worker_id, {}))
     events.append(await next_event())
     await stream.aclose()
 

@@ -7,6 +7,7 @@ import json
 
 import httpx
 
+from gpustack.schemas.events import ResourceKind
 from gpustack.server.context import ServerContext
 from gpustack.server.listing import watch_response
 
@@ -69,7 +70,7 @@ async def test_watch_stream_delivers_changes_as_sse(
 
     task = asyncio.create_task(consume())
     for _ in range(50):
-        if ctx.bus.subscriber_count("users"):
+        if ctx.bus.subscriber_count(ResourceKind.USERS):
             break
         await asyncio.sleep(0.02)
     await admin.post("/v2/users", json={"username": "watched", "password": "pass-word-1"})

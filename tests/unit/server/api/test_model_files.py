@@ -21,7 +21,7 @@ from gpustack.server.context import ServerContext
 from gpustack.server.listing import ListParams
 from gpustack.server.security.principal import Principal
 from gpustack.worker.api import api_runner, create_worker_app
-from gpustack.worker.downloads import ModelSource
+from gpustack.worker.downloads import DownloadSource
 from tests.support.app_client import login
 from tests.unit.server.scheduler.routes_app import app_with_routers
 from tests.unit.worker.agent.network import free_port
@@ -191,9 +191,9 @@ class Removals:
     """The worker's side of clean-up, recording what it was asked to remove."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[int, ModelSource]] = []
+        self.calls: list[tuple[int, DownloadSource]] = []
 
-    async def remove(self, file_id: int, source: ModelSource) -> int:
+    async def remove(self, file_id: int, source: DownloadSource) -> int:
         self.calls.append((file_id, source))
         return 2048
 
@@ -231,7 +231,7 @@ async def test_delete_with_cleanup_asks_the_worker_to_remove_the_files(
         row = (await admin.post("/v2/model-files", json=body)).json()
         resp = await admin.delete(f"/v2/model-files/{row['id']}", params={"cleanup": "true"})
         assert resp.status_code == 204, resp.text
-    expected = ModelSource.huggingface("acme/Tiny-GGUF", "*Q4_K_M.gguf")
+    expected = DownloadSource.huggingface("acme/Tiny-GGUF", "*Q4_K_M.gguf")
     assert removals.calls == [(row["id"], expected)]
     assert (await admin.get(f"/v2/model-files/{row['id']}")).status_code == 404
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 import pytest
 import uvicorn
 
+from gpustack.schemas.api_keys import KeyScope
 from gpustack.server.gateway import (
     Endpoint,
     GatewayApp,
@@ -19,7 +20,7 @@ from gpustack.server.gateway import (
     RouteTable,
     UsageRecord,
 )
-from gpustack.server.security.principal import KeyLimits, KeyScope, Principal
+from gpustack.server.security.principal import KeyLimits, Principal
 
 from .standin import StandInUpstream
 

@@ -16,7 +16,8 @@ from gpustack.engines.base import (
     ResourceEstimate,
     ResponseQuirks,
 )
-from gpustack.server.scheduler import GpuView, ModelSpec, WorkerState, WorkerView
+from gpustack.schemas.workers import WorkerState
+from gpustack.server.scheduler import GpuView, PlacementSpec, WorkerView
 
 GIB = 1024**3
 RAM_OVERHEAD = GIB // 2
@@ -65,7 +66,7 @@ def profile(layers: int = 8, layer_gib: float = 1.0, non_layer_gib: float = 1.0)
     )
 
 
-def model(**overrides: Any) -> ModelSpec:
+def model(**overrides: Any) -> PlacementSpec:
     values: dict[str, Any] = {
         "name": "qwen",
         "backend": "fake",
@@ -74,7 +75,7 @@ def model(**overrides: Any) -> ModelSpec:
         "model_key": "hf:qwen/qwen-8b-gguf",
     }
     values.update(overrides)
-    return ModelSpec(**values)
+    return PlacementSpec(**values)
 
 
 def gpu(

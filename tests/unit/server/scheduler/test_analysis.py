@@ -11,7 +11,7 @@ from gpustack.engines.base import Category, ModelFormat
 from gpustack.schemas.models import ModelSpec, SourceKind
 from gpustack.server.scheduler.analysis import ModelAnalysisError, ModelAnalyzer
 from gpustack.server.scheduler.repo_listing import RepoListing, RepoListingError
-from gpustack.worker.downloads.file_selection import RepoFile
+from gpustack.sources.file_selection import RepoFile
 
 GIB = 1024**3
 

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 from gpustack.schemas.common import utcnow
+from gpustack.schemas.events import ResourceKind
 from gpustack.schemas.models import SourceKind
 from gpustack.schemas.workers import Worker
 from gpustack.server.context import ServerContext
@@ -13,7 +14,7 @@ from gpustack.server.events import Event
 from gpustack.server.scheduler.analysis import ModelAnalyzer
 from gpustack.server.scheduler.pass_runner import SchedulingPass
 from gpustack.server.scheduler.repo_listing import RepoListing
-from gpustack.worker.downloads.file_selection import RepoFile
+from gpustack.sources.file_selection import RepoFile
 from tests.unit.server.scheduler.cluster_rows import (
     GIB,
     add_deployment,
@@ -49,7 +50,7 @@ async def test_places_replicas_of_a_deployment_across_two_workers(
         claim = instance.computed_resource_claim or {}
         assert claim["vram"]["0"] > 0 and claim["ram"] > 0
         assert instance.state_message == f"scheduled on {instance.worker_name} GPU 0"
-    updates = {e.id: e.data for e in events if e.kind == "model-instances"}
+    updates = {e.id: e.data for e in events if e.kind == ResourceKind.MODEL_INSTANCES}
     assert {d["state"] for d in updates.values()} == {"scheduled"}
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gpustack.server.scheduler import ClusterSnapshot, GpuSelector, WorkerState, place_instance
+from gpustack.schemas.workers import WorkerState
+from gpustack.server.scheduler import ClusterSnapshot, GpuSelector, place_instance
 from gpustack.server.scheduler.filters import (
     Eligibility,
     EngineFilter,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from gpustack.engines.base import ResourceEstimate
+from gpustack.schemas.models import PlacementStrategy
+from gpustack.schemas.workers import WorkerState
 from gpustack.server.scheduler import (
     ClusterSnapshot,
     GpuSelector,
     InstanceClaim,
-    PlacementStrategy,
-    WorkerState,
     place_instance,
     place_replicas,
 )

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from gpustack.engines.base import LaunchSpec
+from gpustack.schemas.events import EventType
 from gpustack.schemas.model_instances import InstanceStatusUpdate, ModelInstancePublic
 from gpustack.schemas.models import ModelPublic
 from gpustack.schemas.worker_status import WorkerStatus
-from gpustack.worker.server_client import EventType, InstanceEvent
-from gpustack.worker.supervisor import InstanceState, InstanceStatus, PortAllocator
+from gpustack.worker.server_client import InstanceEvent
+from gpustack.worker.supervisor import EngineState, InstanceStatus, PortAllocator
 
 WORKER_ID = 1
 OTHER_WORKER_ID = 2
@@ -140,7 +141,7 @@ class FakeSupervisor:
         assert port is not None
         self.ports.reserve(port, instance_id)
         self.started[instance_id] = spec
-        for state in (InstanceState.STARTING, InstanceState.RUNNING):
+        for state in (EngineState.STARTING, EngineState.RUNNING):
             self.statuses[instance_id] = InstanceStatus(state, "", 0, port, 1234)
             await self.on_state(instance_id, state.value, f"{name} {state}", 0, port)
         return port

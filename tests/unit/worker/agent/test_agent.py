@@ -15,12 +15,12 @@ import pytest
 import uvicorn
 
 from gpustack.config import Config
+from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.model_instances import ModelInstance
-from gpustack.server.api.model_instances import public as instance_public
 from gpustack.server.app import create_app
 from gpustack.server.bootstrap import read_or_create_secret
 from gpustack.server.context import ServerContext
-from gpustack.server.events import EventType
+from gpustack.server.services.instances import instance_public
 from gpustack.worker.agent import (
     TOKEN_FILE,
     RegistrationRefusedError,
@@ -245,7 +245,9 @@ async def place_instance(
         row.state = "scheduled"
         session.add(row)
         await session.commit()
-    cluster.ctx.publish("model-instances", EventType.UPDATED, instance_id, instance_public(row))
+    cluster.ctx.publish(
+        ResourceKind.MODEL_INSTANCES, EventType.UPDATED, instance_id, instance_public(row)
+    )
     return instance_id
 
 

@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 
 from gpustack.worker.api import api_runner, create_worker_app
-from gpustack.worker.supervisor import InstanceState, InstanceStatus
+from gpustack.worker.supervisor import EngineState, InstanceStatus
 
 from .network import free_port
 
@@ -100,7 +100,7 @@ async def engine(instances: Instances) -> AsyncIterator[StandInEngine]:
     engine = StandInEngine()
     port = free_port()
     async with serve(engine.app, port):
-        instances.statuses[7] = InstanceStatus(InstanceState.RUNNING, "", 0, port, 4321)
+        instances.statuses[7] = InstanceStatus(EngineState.RUNNING, "", 0, port, 4321)
         yield engine
 
 
@@ -202,7 +202,7 @@ async def test_proxy_passes_method_body_query_and_headers_but_not_the_token(
 async def test_proxy_answers_503_when_the_instance_is_not_running_here(
     worker_url: str, http: aiohttp.ClientSession, instances: Instances
 ) -> None:
-    instances.statuses[8] = InstanceStatus(InstanceState.STARTING, "", 0, 1, None)
+    instances.statuses[8] = InstanceStatus(EngineState.STARTING, "", 0, 1, None)
     for instance_id in (8, 99):
         url = f"{worker_url}/proxy/instances/{instance_id}/v1/models"
         async with http.get(url, headers=AUTH) as resp:

@@ -26,7 +26,7 @@ from gpustack.server.bootstrap import read_or_create_secret
 from gpustack.worker import api
 from gpustack.worker.agent import WorkerAgent, WorkerIdentity
 from gpustack.worker.server_client import POOL_KEEP_ALIVE_S
-from gpustack.worker.supervisor import InstanceState, InstanceStatus
+from gpustack.worker.supervisor import EngineState, InstanceStatus
 from tests.support.app_client import ADMIN_PASSWORD
 
 from .network import free_port
@@ -155,7 +155,7 @@ class OneInstance:
         self.port = port
 
     def status_of(self, instance_id: int) -> InstanceStatus | None:
-        return InstanceStatus(InstanceState.RUNNING, "", 0, self.port, 4321)
+        return InstanceStatus(EngineState.RUNNING, "", 0, self.port, 4321)
 
     def log_path(self, instance_id: int) -> Path:
         return Path("/nonexistent.log")

@@ -15,10 +15,11 @@ from typing import Any
 import huggingface_hub.constants as hf_constants
 import pytest
 
+from gpustack.schemas.events import EventType
 from gpustack.schemas.model_files import ModelFileCreate, ModelFilePublic, ModelFileState
-from gpustack.worker.downloads import ModelSource, ProgressCallback
+from gpustack.worker.downloads import DownloadSource, ProgressCallback
 from gpustack.worker.model_files import ModelFiles
-from gpustack.worker.server_client import EventType, ModelFileEvent, ModelFileReport, ServerError
+from gpustack.worker.server_client import ModelFileEvent, ModelFileReport, ServerError
 from tests.fixtures.fake_hub import FakeHub, serve_fake_hub
 
 WORKER_ID = 1
@@ -189,7 +190,7 @@ async def test_progress_is_reported_as_it_grows_and_shared_with_instances(
     step = asyncio.Event()
 
     async def fetch(
-        source: ModelSource, cache_dir: Path, progress_cb: ProgressCallback | None = None
+        source: DownloadSource, cache_dir: Path, progress_cb: ProgressCallback | None = None
     ) -> Path:
         assert progress_cb is not None
         for done in (0, 25, 50, 100):
@@ -202,7 +203,7 @@ async def test_progress_is_reported_as_it_grows_and_shared_with_instances(
     seen: list[int] = []
     waiting = asyncio.create_task(
         files.fetch_for_instance(
-            ModelSource.huggingface(REPO, "*Q4_K_M.gguf"), tmp_path, lambda d, t: seen.append(d)
+            DownloadSource.huggingface(REPO, "*Q4_K_M.gguf"), tmp_path, lambda d, t: seen.append(d)
         )
     )
     for _ in range(4):
@@ -255,7 +256,7 @@ async def test_instance_download_is_recorded_and_shared_with_a_pre_download(
     server = FakeServer()
     files = following(server)
     seen: list[tuple[int, int]] = []
-    source = ModelSource.huggingface(REPO, "*Q4_K_M.gguf")
+    source = DownloadSource.huggingface(REPO, "*Q4_K_M.gguf")
 
     first, second = await asyncio.gather(
         files.fetch_for_instance(source, tmp_path / "cache", lambda d, t: seen.append((d, t))),
@@ -289,6 +290,6 @@ async def test_deleting_the_row_stops_its_download_and_remove_frees_the_cache(
     hub.chunk_delay = 0.0
     ready = server.add(hf_spec())
     await eventually(lambda: server.rows[ready.id].state is ModelFileState.READY)
-    freed = await files.remove(ready.id, ModelSource.huggingface(REPO, "*Q4_K_M.gguf"))
+    freed = await files.remove(ready.id, DownloadSource.huggingface(REPO, "*Q4_K_M.gguf"))
     assert freed >= 256 * 1024
     assert not list((tmp_path / "cache").rglob("tiny-Q4_K_M.gguf"))

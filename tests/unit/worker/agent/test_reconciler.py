@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from gpustack.engines.registry import default_registry
-from gpustack.worker.downloads import ModelSource, ProgressCallback
+from gpustack.schemas.events import EventType
+from gpustack.worker.downloads import DownloadSource, ProgressCallback
 from gpustack.worker.instance_reports import InstanceReporter
 from gpustack.worker.instance_starter import InstanceStarter, ModelFetcher, StarterSettings
 from gpustack.worker.reconciler import Reconciler
-from gpustack.worker.server_client import EventType
 
 from .fakes import OTHER_WORKER_ID, FakeServer, FakeSupervisor, instance, model
 
@@ -119,7 +119,7 @@ class BlockingFetch:
         self.cancelled = False
 
     async def __call__(
-        self, source: ModelSource, cache_dir: Path, progress_cb: ProgressCallback | None = None
+        self, source: DownloadSource, cache_dir: Path, progress_cb: ProgressCallback | None = None
     ) -> Path:
         assert progress_cb is not None
         progress_cb(10, 100)
@@ -158,7 +158,7 @@ async def test_a_long_download_does_not_hold_up_other_instances(
     fetch = BlockingFetch(tiny_llama_gguf)
 
     async def fetch_or_block(
-        source: ModelSource, cache_dir: Path, progress_cb: ProgressCallback | None = None
+        source: DownloadSource, cache_dir: Path, progress_cb: ProgressCallback | None = None
     ) -> Path:
         if source.repo_id == "org/big":
             return await fetch(source, cache_dir, progress_cb)
@@ -180,7 +180,7 @@ async def test_a_long_download_does_not_hold_up_other_instances(
 
 async def test_download_progress_is_reported_about_once_per_interval(tmp_path: Path) -> None:
     async def chatty_fetch(
-        source: ModelSource, cache_dir: Path, progress_cb: ProgressCallback | None = None
+        source: DownloadSource, cache_dir: Path, progress_cb: ProgressCallback | None = None
     ) -> Path:
         assert progress_cb is not None
         for step in range(1, 101):

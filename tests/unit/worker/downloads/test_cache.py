@@ -1,10 +1,10 @@
 import os
 from pathlib import Path
 
+from gpustack.schemas.models import SourceKind
 from gpustack.worker.downloads import (
+    DownloadSource,
     HubSettings,
-    ModelSource,
-    SourceKind,
     delete_cached,
     ensure_model,
     list_cached,
@@ -25,9 +25,9 @@ def add_repo(hub: FakeHub) -> dict[str, bytes]:
 
 
 async def fetch_both(settings: HubSettings, cache: Path) -> Path:
-    await ensure_model(ModelSource.huggingface("acme/M-GGUF", "*Q4_0.gguf"), cache, hub=settings)
+    await ensure_model(DownloadSource.huggingface("acme/M-GGUF", "*Q4_0.gguf"), cache, hub=settings)
     return await ensure_model(
-        ModelSource.huggingface("acme/M-GGUF", "*Q8_0-00001-of-00002.gguf"), cache, hub=settings
+        DownloadSource.huggingface("acme/M-GGUF", "*Q8_0-00001-of-00002.gguf"), cache, hub=settings
     )
 
 
@@ -65,7 +65,9 @@ async def test_deleting_one_split_model_frees_all_its_parts_and_keeps_the_rest(
     assert cached.files == ("m-Q4_0.gguf",)
     # A later request downloads the deleted parts again.
     path = await ensure_model(
-        ModelSource.huggingface("acme/M-GGUF", "*Q8_0-00001-of-00002.gguf"), tmp_path, hub=settings
+        DownloadSource.huggingface("acme/M-GGUF", "*Q8_0-00001-of-00002.gguf"),
+        tmp_path,
+        hub=settings,
     )
     assert path.read_bytes() == files["m-Q8_0-00001-of-00002.gguf"]
 

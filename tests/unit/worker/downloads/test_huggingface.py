@@ -6,8 +6,8 @@ import pytest
 
 from gpustack.worker.downloads import (
     DownloadError,
+    DownloadSource,
     HubSettings,
-    ModelSource,
     NoMatchingFileError,
     RepositoryNotFoundError,
     download_progress,
@@ -47,7 +47,7 @@ async def test_gguf_glob_downloads_only_that_file(
     files = add_gguf_repo(hub)
 
     path = await ensure_model(
-        ModelSource.huggingface("acme/Tiny-GGUF", "*Q4_K_M.gguf"), tmp_path, hub=settings
+        DownloadSource.huggingface("acme/Tiny-GGUF", "*Q4_K_M.gguf"), tmp_path, hub=settings
     )
 
     assert path.name == "tiny-Q4_K_M.gguf"
@@ -62,7 +62,7 @@ async def test_split_gguf_fetches_every_part_and_returns_the_first(
     files = add_gguf_repo(hub)
 
     path = await ensure_model(
-        ModelSource.huggingface("acme/Tiny-GGUF", "big-*-00001-of-00003.gguf"),
+        DownloadSource.huggingface("acme/Tiny-GGUF", "big-*-00001-of-00003.gguf"),
         tmp_path,
         hub=settings,
     )
@@ -79,7 +79,7 @@ async def test_mmproj_is_fetched_on_request_preferring_f16(
     add_gguf_repo(hub)
 
     path = await ensure_model(
-        ModelSource.huggingface("acme/Tiny-GGUF", "tiny-Q8_0.gguf", include_mmproj=True),
+        DownloadSource.huggingface("acme/Tiny-GGUF", "tiny-Q8_0.gguf", include_mmproj=True),
         tmp_path,
         hub=settings,
     )
@@ -95,7 +95,7 @@ async def test_progress_reaches_100_percent_with_the_total_size(
     reports: list[tuple[int, int]] = []
 
     await ensure_model(
-        ModelSource.huggingface("acme/Tiny-GGUF", "big-Q4_K_M-*.gguf"),
+        DownloadSource.huggingface("acme/Tiny-GGUF", "big-Q4_K_M-*.gguf"),
         tmp_path,
         lambda done, total: reports.append((done, total)),
         hub=settings,
@@ -112,7 +112,7 @@ async def test_unknown_repo_names_repo_and_endpoint(
     hub: FakeHub, settings: HubSettings, tmp_path: Path
 ) -> None:
     with pytest.raises(RepositoryNotFoundError) as caught:
-        await ensure_model(ModelSource.huggingface("Qwen/Foo", "*.gguf"), tmp_path, hub=settings)
+        await ensure_model(DownloadSource.huggingface("Qwen/Foo", "*.gguf"), tmp_path, hub=settings)
 
     assert f"repository Qwen/Foo on {hub.url} not found" in str(caught.value)
 
@@ -124,7 +124,7 @@ async def test_unmatched_glob_lists_what_is_available(
 
     with pytest.raises(NoMatchingFileError) as caught:
         await ensure_model(
-            ModelSource.huggingface("acme/Tiny-GGUF", "*.Q5_K_M.gguf"), tmp_path, hub=settings
+            DownloadSource.huggingface("acme/Tiny-GGUF", "*.Q5_K_M.gguf"), tmp_path, hub=settings
         )
 
     message = str(caught.value)
@@ -139,7 +139,7 @@ async def test_gguf_repo_without_glob_asks_for_one(
     add_gguf_repo(hub)
 
     with pytest.raises(NoMatchingFileError, match="choose one with a file name glob"):
-        await ensure_model(ModelSource.huggingface("acme/Tiny-GGUF"), tmp_path, hub=settings)
+        await ensure_model(DownloadSource.huggingface("acme/Tiny-GGUF"), tmp_path, hub=settings)
 
 
 async def test_whole_repo_skips_pickled_duplicates_of_safetensors(
@@ -156,7 +156,7 @@ async def test_whole_repo_skips_pickled_duplicates_of_safetensors(
         },
     )
 
-    path = await ensure_model(ModelSource.huggingface("acme/mini-bert"), tmp_path, hub=settings)
+    path = await ensure_model(DownloadSource.huggingface("acme/mini-bert"), tmp_path, hub=settings)
 
     assert path.is_dir()
     assert sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()) == [
@@ -172,7 +172,7 @@ async def test_concurrent_downloads_of_one_repo_fetch_each_file_once(
 ) -> None:
     add_gguf_repo(hub)
     hub.chunk_delay = 0.01  # keep the first download busy while the second arrives
-    source = ModelSource.huggingface("acme/Tiny-GGUF", "big-Q4_K_M-*.gguf")
+    source = DownloadSource.huggingface("acme/Tiny-GGUF", "big-Q4_K_M-*.gguf")
 
     first, second = await asyncio.gather(
         ensure_model(source, tmp_path, hub=settings),
@@ -191,7 +191,9 @@ async def test_token_and_endpoint_are_read_from_the_environment_at_call_time(
     monkeypatch.setenv("HF_ENDPOINT", hub.url)
     monkeypatch.setenv("HF_TOKEN", "hf_test_token")
 
-    path = await ensure_model(ModelSource.huggingface("acme/Tiny-GGUF", "tiny-Q8_0.gguf"), tmp_path)
+    path = await ensure_model(
+        DownloadSource.huggingface("acme/Tiny-GGUF", "tiny-Q8_0.gguf"), tmp_path
+    )
 
     assert path.is_file()
     assert hub.requests
@@ -202,7 +204,7 @@ async def test_cached_model_is_served_offline_and_when_the_hub_is_down(
     hub: FakeHub, settings: HubSettings, tmp_path: Path
 ) -> None:
     add_gguf_repo(hub)
-    source = ModelSource.huggingface("acme/Tiny-GGUF", "*Q4_K_M.gguf")
+    source = DownloadSource.huggingface("acme/Tiny-GGUF", "*Q4_K_M.gguf")
     online = await ensure_model(source, tmp_path, hub=settings)
     requests_before = len(hub.requests)
 
@@ -216,7 +218,7 @@ async def test_cached_model_is_served_offline_and_when_the_hub_is_down(
 async def test_uncached_model_with_hub_down_says_so(tmp_path: Path) -> None:
     with pytest.raises(DownloadError, match="not in the model cache and cannot reach it"):
         await ensure_model(
-            ModelSource.huggingface("acme/Tiny-GGUF", "*.gguf"),
+            DownloadSource.huggingface("acme/Tiny-GGUF", "*.gguf"),
             tmp_path,
             hub=HubSettings("http://127.0.0.1:9"),
         )
@@ -227,7 +229,7 @@ async def test_cancelling_stops_the_download_and_releases_the_repo(
 ) -> None:
     files = add_gguf_repo(hub)
     hub.chunk_delay = 0.02  # 200 KiB in 64 KiB chunks: the file takes about 0.1 s
-    source = ModelSource.huggingface("acme/Tiny-GGUF", "tiny-Q8_0.gguf")
+    source = DownloadSource.huggingface("acme/Tiny-GGUF", "tiny-Q8_0.gguf")
     task = asyncio.create_task(ensure_model(source, tmp_path, hub=settings))
     assert await asyncio.to_thread(hub.body_started.wait, 10)
 

@@ -5,11 +5,11 @@ from typing import Any
 
 import pytest
 
+from gpustack.schemas.models import SourceKind
 from gpustack.worker.downloads import (
+    DownloadSource,
     MissingDependencyError,
-    ModelSource,
     RepositoryNotFoundError,
-    SourceKind,
     delete_cached,
     ensure_model,
     list_cached,
@@ -70,7 +70,7 @@ async def test_missing_package_asks_for_the_extra(
 
     with pytest.raises(MissingDependencyError, match="install the modelscope extra"):
         await ensure_model(
-            ModelSource.model_scope("Qwen/Qwen2-0.5B-GGUF", "*q4_k_m.gguf"), tmp_path
+            DownloadSource.model_scope("Qwen/Qwen2-0.5B-GGUF", "*q4_k_m.gguf"), tmp_path
         )
 
 
@@ -81,7 +81,7 @@ async def test_gguf_glob_downloads_one_file_with_progress(
     reports: list[tuple[int, int]] = []
 
     path = await ensure_model(
-        ModelSource.model_scope("Qwen/Qwen2-0.5B-GGUF", "*q4_k_m.gguf"),
+        DownloadSource.model_scope("Qwen/Qwen2-0.5B-GGUF", "*q4_k_m.gguf"),
         tmp_path,
         lambda d, t: reports.append((d, t)),
     )
@@ -107,4 +107,4 @@ async def test_unknown_model_id_is_reported(
     install_fake_modelscope(monkeypatch)
 
     with pytest.raises(RepositoryNotFoundError, match="repository Qwen/Nope on ModelScope"):
-        await ensure_model(ModelSource.model_scope("Qwen/Nope", "*.gguf"), tmp_path)
+        await ensure_model(DownloadSource.model_scope("Qwen/Nope", "*.gguf"), tmp_path)

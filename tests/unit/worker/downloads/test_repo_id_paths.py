@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from gpustack.schemas.models import ModelSpec
+from gpustack.schemas.models import ModelSpec, SourceKind
 from gpustack.worker.downloads.cache import delete_cached
-from gpustack.worker.downloads.source import ModelSource, SourceKind
+from gpustack.worker.downloads.source import DownloadSource
 
 ESCAPES = ["../..", "../victim", "owner/..", "./x", "owner/../../x", "a/b/c", "..%2F/x"]
 
@@ -25,7 +25,7 @@ def test_a_deployment_with_a_path_like_repo_id_is_refused(repo_id: str) -> None:
 @pytest.mark.parametrize("repo_id", ESCAPES)
 def test_the_worker_refuses_a_path_like_repo_id(repo_id: str) -> None:
     with pytest.raises(ValueError, match="owner/name"):
-        ModelSource(SourceKind.MODEL_SCOPE, repo_id)
+        DownloadSource(SourceKind.MODEL_SCOPE, repo_id)
 
 
 async def test_removing_cached_files_cannot_delete_outside_the_cache(tmp_path: Path) -> None:
@@ -48,5 +48,5 @@ def test_ordinary_repo_ids_are_accepted() -> None:
         "unsloth/Qwen2.5-VL-3B-Instruct-GGUF",
         "a_b/c.d",
     ):
-        assert ModelSource(SourceKind.HUGGINGFACE, repo_id).repo_id == repo_id
+        assert DownloadSource(SourceKind.HUGGINGFACE, repo_id).repo_id == repo_id
         ModelSpec(name="m", source="huggingface", huggingface_repo_id=repo_id)

@@ -1,7 +1,7 @@
 import pytest
 
-from gpustack.worker.downloads.errors import NoMatchingFileError
-from gpustack.worker.downloads.file_selection import RepoFile, select_files
+from gpustack.sources.errors import NoMatchingFileError
+from gpustack.sources.file_selection import RepoFile, select_files
 
 
 def listing(*names: str) -> list[RepoFile]:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gpustack.worker.downloads.errors import NoMatchingFileError
+from gpustack.sources.errors import NoMatchingFileError
 
 _SPLIT_GGUF = re.compile(r"^(?P<prefix>.+)-(?P<part>\d{5})-of-(?P<count>\d{5})\.gguf$")
 # Pickled duplicates of safetensors weights, and Meta's original checkpoints: never needed
