@@ -1,4 +1,4 @@
-"""Types shared by every resource: timestamps, list pages, the /v2 error body."""
+"""Types shared by every resource: timestamps and list pages."""
 
 from __future__ import annotations
 
@@ -52,9 +52,3 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     pagination: Pagination
-
-
-class ErrorBody(BaseModel):
-    code: int
-    reason: str
-    message: str

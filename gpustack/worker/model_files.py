@@ -184,12 +184,6 @@ class ModelFiles:
             return 0
         return await delete_cached(self.cache_dir, source.kind, source.repo_id, source.filename)
 
-    async def wait_for_downloads(self) -> None:
-        """Wait until every download in progress has finished (for tests and shutdown)."""
-        await asyncio.gather(
-            *(d.task for d in list(self._downloads.values())), return_exceptions=True
-        )
-
     async def close(self) -> None:
         tasks = [d.task for d in self._downloads.values()]
         for task in tasks:
