@@ -9,7 +9,7 @@ import aiohttp
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy import ColumnElement
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gpustack.schemas.common import utcnow
@@ -59,9 +59,9 @@ async def list_instances(
         return watch_response(ctx.bus, KIND, _event_filter(model_id, worker_id))
     where: list[ColumnElement[bool]] = []
     if model_id is not None:
-        where.append(ModelInstance.model_id == model_id)  # type: ignore[arg-type]
+        where.append(col(ModelInstance.model_id) == model_id)
     if worker_id is not None:
-        where.append(ModelInstance.worker_id == worker_id)  # type: ignore[arg-type]
+        where.append(col(ModelInstance.worker_id) == worker_id)
     return await paginate(session, ModelInstance, params, public, ("name", "model_name"), where)
 
 
@@ -75,7 +75,7 @@ async def get_instance(
 @router.delete("/{instance_id}", status_code=204)
 async def delete_instance(instance_id: int, _: AdminPrincipal, ctx: Ctx, session: Session) -> None:
     await _get(session, instance_id)
-    await delete_instances(ctx, session, ModelInstance.id == instance_id)  # type: ignore[arg-type]
+    await delete_instances(ctx, session, col(ModelInstance.id) == instance_id)
     await session.commit()
 
 
