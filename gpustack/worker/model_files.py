@@ -41,6 +41,7 @@ from gpustack.worker.server_client import (
     ServerError,
     ServerUnreachableError,
 )
+from gpustack.worker.watch_loop import follow_watch
 
 logger = logging.getLogger(__name__)
 
@@ -102,23 +103,16 @@ class ModelFiles:
 
     async def run(self) -> None:
         """Watch and converge until cancelled; reconnects with a backoff when the stream breaks."""
-        delay = self.retry_initial_s
         try:
-            while True:
-                try:
-                    async with self.client.watch_model_files() as events:
-                        await self.resync()
-                        delay = self.retry_initial_s
-                        async for event in events:
-                            self.handle(event)
-                except (ServerError, ServerUnreachableError) as exc:
-                    logger.warning(
-                        "model file watch interrupted (%s); retrying in %g s", exc, delay
-                    )
-                except Exception:
-                    logger.exception("following model files failed; retrying in %g s", delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.retry_max_s)
+            await follow_watch(
+                self.client.watch_model_files,
+                self.resync,
+                self.handle,
+                stream="model file watch",
+                work="following model files",
+                retry_initial_s=self.retry_initial_s,
+                retry_max_s=self.retry_max_s,
+            )
         finally:
             await self.close()
 
