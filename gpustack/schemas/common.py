@@ -1,4 +1,4 @@
-"""Types shared by every resource: timestamps, list pages, the /v2 error body."""
+"""Types shared by every resource: timestamps and list pages."""
 
 from __future__ import annotations
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import secrets
@@ -15,6 +14,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from gpustack.schemas.events import EventType, ResourceKind
+from gpustack.server.background import BackgroundLoop
 from gpustack.server.events import Event, EventBus
 
 logger = logging.getLogger(__name__)
@@ -62,19 +62,16 @@ class PostgresEventBridge:
         self.server_id = secrets.token_hex(6)
         self._outbox: asyncio.Queue[Event] = asyncio.Queue()
         self._conn: asyncpg.Connection | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundLoop("pg-event-bridge", self._send_loop)
 
     async def start(self) -> None:
         self._conn = await asyncpg.connect(self._dsn)
         await self._conn.add_listener(CHANNEL, self._on_notify)
         self._bus.add_listener(self._on_local_event)
-        self._task = asyncio.create_task(self._send_loop(), name="pg-event-bridge")
+        self._background.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._background.stop()
         if self._conn is not None:
             await self._conn.close()
 
@@ -115,17 +112,14 @@ class LeaderElection:
         self._on_lost = on_lost
         self._retry = retry_seconds
         self._conn: asyncpg.Connection | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundLoop("leader-election", self._campaign)
         self.is_leader = False
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._campaign(), name="leader-election")
+        self._background.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._background.stop()
         if self._conn is not None:
             await self._conn.close()
 

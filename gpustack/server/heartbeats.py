@@ -6,9 +6,6 @@ A heartbeat request then costs no database round trip; the worker health control
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from datetime import datetime
 
 from sqlalchemy import update
@@ -17,9 +14,8 @@ from sqlmodel import col, select
 from gpustack.schemas.common import utcnow
 from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.workers import Worker, WorkerPublic, WorkerState
+from gpustack.server.background import BackgroundLoop, every
 from gpustack.server.context import ServerContext
-
-logger = logging.getLogger(__name__)
 
 _REVIVED = (WorkerState.NOT_READY.value, WorkerState.UNREACHABLE.value)
 
@@ -29,19 +25,16 @@ class HeartbeatRecorder:
         self._ctx = ctx
         self._flush_seconds = flush_seconds
         self._pending: dict[int, datetime] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundLoop("heartbeat-flush", self._loop)
 
     def record(self, worker_id: int) -> None:
         self._pending[worker_id] = utcnow()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="heartbeat-flush")
+        self._background.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._background.stop()
         await self.flush()
 
     async def flush(self) -> None:
@@ -68,9 +61,5 @@ class HeartbeatRecorder:
             self._ctx.publish(ResourceKind.WORKERS, EventType.UPDATED, worker.id, public)
 
     async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._flush_seconds)
-            try:
-                await self.flush()
-            except Exception:
-                logger.exception("writing heartbeats failed; retrying next second")
+        failure = "writing heartbeats failed; retrying next second"
+        await every(self._flush_seconds, self.flush, failure, wait_first=True)

@@ -60,11 +60,12 @@ async def paginate(
         query = query.where(or_(*(getattr(table, c).ilike(pattern) for c in search_columns)))
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
     field = params.sort_by.lstrip("-")
-    column = table.model_fields.get(field) and getattr(table, field, None)
+    column = _column(table, field)
     if column is None:
         raise ApiError(400, f"cannot sort by {field!r}: not a field of this resource")
     order = column.desc() if params.sort_by.startswith("-") else column.asc()
-    query = query.order_by(order, table.id.desc() if params.sort_by.startswith("-") else table.id)  # type: ignore[attr-defined]
+    tiebreak = _column(table, "id")
+    query = query.order_by(order, tiebreak.desc() if params.sort_by.startswith("-") else tiebreak)
     query = query.offset((params.page - 1) * params.per_page).limit(params.per_page)
     rows = (await session.exec(query)).all()
     return {
@@ -76,6 +77,11 @@ async def paginate(
             "totalPage": max(1, math.ceil(total / params.per_page)),
         },
     }
+
+
+def _column(table: type[SQLModel], field: str) -> Any:
+    """The table's column for a field name, or None when it has no such field."""
+    return table.model_fields.get(field) and getattr(table, field, None)
 
 
 def watch_response(

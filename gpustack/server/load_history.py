@@ -6,9 +6,6 @@ not a record anyone bills against.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import time
 from collections import deque
 from typing import Any
@@ -16,9 +13,8 @@ from typing import Any
 from sqlmodel import select
 
 from gpustack.schemas.workers import Worker
+from gpustack.server.background import BackgroundLoop, every
 from gpustack.server.context import ServerContext
-
-logger = logging.getLogger(__name__)
 
 
 class LoadHistory:
@@ -28,19 +24,16 @@ class LoadHistory:
         self._ctx = ctx
         self._interval = interval_seconds
         self._samples: deque[dict[str, Any]] = deque(maxlen=keep)
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundLoop("load-history", self._loop)
 
     def samples(self) -> list[dict[str, Any]]:
         return list(self._samples)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="load-history")
+        self._background.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._background.stop()
 
     async def sample(self) -> None:
         # Imported here: the dashboard module imports this one for its type.
@@ -51,9 +44,4 @@ class LoadHistory:
         self._samples.append({"timestamp": int(time.time()), **cluster_load(workers)})
 
     async def _loop(self) -> None:
-        while True:
-            try:
-                await self.sample()
-            except Exception:
-                logger.exception("sampling cluster load failed")
-            await asyncio.sleep(self._interval)
+        await every(self._interval, self.sample, "sampling cluster load failed")

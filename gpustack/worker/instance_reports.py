@@ -6,13 +6,10 @@ the engine must keep running while the server is away.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
-from collections.abc import Callable
 
 from gpustack.schemas.model_instances import InstanceState, InstanceStatusUpdate
-from gpustack.worker.downloads import ProgressCallback, download_progress
+from gpustack.worker.downloads.progress import ThrottledProgress
 from gpustack.worker.server_client import ServerClient, ServerError, ServerUnreachableError
 
 logger = logging.getLogger(__name__)
@@ -61,55 +58,15 @@ class InstanceReporter:
             port=port,
         )
 
-    def progress_callback(self, instance_id: int, interval_s: float = 1.0) -> DownloadProgress:
-        return DownloadProgress(self, instance_id, interval_s)
+    def progress_callback(self, instance_id: int, interval_s: float = 1.0) -> ThrottledProgress:
+        """Download progress of an instance, reported as its `downloading` state."""
 
+        async def send(percent: float) -> None:
+            await self.report(
+                instance_id,
+                InstanceState.DOWNLOADING,
+                f"downloading ({percent:.0f}%)",
+                download_progress=percent,
+            )
 
-class DownloadProgress:
-    """A download's progress callback that reports at most once per interval, one at a time.
-
-    Called on the event loop by ``ensure_model``; the report itself runs as a task so the
-    download never waits for the server. The caller reports the final 100 % itself.
-    """
-
-    def __init__(
-        self,
-        reporter: InstanceReporter,
-        instance_id: int,
-        interval_s: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._reporter = reporter
-        self._instance_id = instance_id
-        self._interval_s = interval_s
-        self._clock = clock
-        self._last_sent: float | None = None
-        self._latest = 0.0
-        self._inflight: asyncio.Task[None] | None = None
-
-    @property
-    def callback(self) -> ProgressCallback:
-        return self._on_progress
-
-    def _on_progress(self, downloaded: int, total: int) -> None:
-        self._latest = download_progress(downloaded, total)
-        now = self._clock()
-        if self._last_sent is not None and now - self._last_sent < self._interval_s:
-            return
-        if self._inflight is not None and not self._inflight.done():
-            return
-        self._last_sent = now
-        self._inflight = asyncio.create_task(self._send(self._latest))
-
-    async def _send(self, percent: float) -> None:
-        await self._reporter.report(
-            self._instance_id,
-            InstanceState.DOWNLOADING,
-            f"downloading ({percent:.0f}%)",
-            download_progress=percent,
-        )
-
-    async def cancel(self) -> None:
-        if self._inflight is not None and not self._inflight.done():
-            self._inflight.cancel()
-            await asyncio.gather(self._inflight, return_exceptions=True)
+        return ThrottledProgress(send, interval_s)

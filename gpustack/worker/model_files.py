@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,9 +30,9 @@ from gpustack.worker.downloads import (
     DownloadSource,
     ProgressCallback,
     delete_cached,
-    download_progress,
     ensure_model,
 )
+from gpustack.worker.downloads.progress import ThrottledProgress
 from gpustack.worker.instance_starter import ModelFetcher
 from gpustack.worker.server_client import (
     ModelFileEvent,
@@ -41,6 +40,7 @@ from gpustack.worker.server_client import (
     ServerError,
     ServerUnreachableError,
 )
+from gpustack.worker.watch_loop import follow_watch
 
 logger = logging.getLogger(__name__)
 
@@ -102,23 +102,16 @@ class ModelFiles:
 
     async def run(self) -> None:
         """Watch and converge until cancelled; reconnects with a backoff when the stream breaks."""
-        delay = self.retry_initial_s
         try:
-            while True:
-                try:
-                    async with self.client.watch_model_files() as events:
-                        await self.resync()
-                        delay = self.retry_initial_s
-                        async for event in events:
-                            self.handle(event)
-                except (ServerError, ServerUnreachableError) as exc:
-                    logger.warning(
-                        "model file watch interrupted (%s); retrying in %g s", exc, delay
-                    )
-                except Exception:
-                    logger.exception("following model files failed; retrying in %g s", delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.retry_max_s)
+            await follow_watch(
+                self.client.watch_model_files,
+                self.resync,
+                self.handle,
+                stream="model file watch",
+                work="following model files",
+                retry_initial_s=self.retry_initial_s,
+                retry_max_s=self.retry_max_s,
+            )
         finally:
             await self.close()
 
@@ -182,12 +175,6 @@ class ModelFiles:
         if source.kind is SourceKind.LOCAL_PATH or source.repo_id is None:
             return 0
         return await delete_cached(self.cache_dir, source.kind, source.repo_id, source.filename)
-
-    async def wait_for_downloads(self) -> None:
-        """Wait until every download in progress has finished (for tests and shutdown)."""
-        await asyncio.gather(
-            *(d.task for d in list(self._downloads.values())), return_exceptions=True
-        )
 
     async def close(self) -> None:
         tasks = [d.task for d in self._downloads.values()]
@@ -258,13 +245,18 @@ class ModelFiles:
             await self._report(
                 file_id, ModelFileReport(ModelFileState.DOWNLOADING, "", download_progress=0.0)
             )
-        progress = _ThrottledProgress(
-            lambda report: self._report(file_id, report),
-            lambda done, total: self._fan_out(file_id, done, total),
+        progress = ThrottledProgress(
+            lambda percent: self._report(file_id, _downloading_report(percent)),
             self.progress_interval_s,
         )
+
+        def on_progress(downloaded: int, total: int) -> None:
+            # Instances waiting on this download hear every call; the server, throttled ones.
+            self._fan_out(file_id, downloaded, total)
+            progress.callback(downloaded, total)
+
         try:
-            path = await self.fetch(source, self.cache_dir, progress.callback)
+            path = await self.fetch(source, self.cache_dir, on_progress)
         except DownloadError as exc:
             await progress.cancel()
             await self._settle(file_id, ModelFileReport(ModelFileState.ERROR, str(exc)))
@@ -305,47 +297,8 @@ class ModelFiles:
             return None
 
 
-class _ThrottledProgress:
-    """A download's progress callback: reports at most once per interval, one at a time,
-    and passes every call on to the instances waiting for the same download."""
-
-    def __init__(
-        self,
-        send: Callable[[ModelFileReport], Awaitable[object]],
-        fan_out: ProgressCallback,
-        interval_s: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._send = send
-        self._fan_out = fan_out
-        self._interval_s = interval_s
-        self._clock = clock
-        self._last_sent: float | None = None
-        self._inflight: asyncio.Task[object] | None = None
-        self.total = 0
-
-    def callback(self, downloaded: int, total: int) -> None:
-        self.total = max(self.total, total)
-        self._fan_out(downloaded, total)
-        now = self._clock()
-        if self._last_sent is not None and now - self._last_sent < self._interval_s:
-            return
-        if self._inflight is not None and not self._inflight.done():
-            return
-        self._last_sent = now
-        percent = download_progress(downloaded, total)
-        report = ModelFileReport(
-            ModelFileState.DOWNLOADING, f"downloading ({percent:.0f}%)", percent
-        )
-        self._inflight = asyncio.create_task(self._sent(report))
-
-    async def _sent(self, report: ModelFileReport) -> object:
-        return await self._send(report)
-
-    async def cancel(self) -> None:
-        if self._inflight is not None and not self._inflight.done():
-            self._inflight.cancel()
-            await asyncio.gather(self._inflight, return_exceptions=True)
+def _downloading_report(percent: float) -> ModelFileReport:
+    return ModelFileReport(ModelFileState.DOWNLOADING, f"downloading ({percent:.0f}%)", percent)
 
 
 def download_source(row: ModelFilePublic) -> DownloadSource:

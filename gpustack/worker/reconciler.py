@@ -20,10 +20,9 @@ from gpustack.worker.instance_starter import EngineSupervisor, InstanceStarter
 from gpustack.worker.server_client import (
     InstanceEvent,
     ServerClient,
-    ServerError,
-    ServerUnreachableError,
 )
 from gpustack.worker.supervisor import InstanceStatus
+from gpustack.worker.watch_loop import follow_watch
 
 logger = logging.getLogger(__name__)
 
@@ -64,22 +63,16 @@ class Reconciler:
 
     async def run(self) -> None:
         """Watch and converge until cancelled; reconnects with a backoff when the stream breaks."""
-        delay = self.retry_initial_s
         try:
-            while True:
-                try:
-                    async with self.client.watch_instances() as events:
-                        await self.resync()
-                        delay = self.retry_initial_s
-                        async for event in events:
-                            await self.handle(event)
-                except (ServerError, ServerUnreachableError) as exc:
-                    logger.warning("instance watch interrupted (%s); retrying in %g s", exc, delay)
-                except Exception:
-                    # A bug or an unreadable answer must not end the worker's reconciling.
-                    logger.exception("reconciling failed; retrying in %g s", delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.retry_max_s)
+            await follow_watch(
+                self.client.watch_instances,
+                self.resync,
+                self.handle,
+                stream="instance watch",
+                work="reconciling",
+                retry_initial_s=self.retry_initial_s,
+                retry_max_s=self.retry_max_s,
+            )
         finally:
             await self._cancel_all_starts()
 

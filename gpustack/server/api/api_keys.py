@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from gpustack.schemas.api_keys import (
     ApiKey,
@@ -43,7 +44,7 @@ async def list_keys(
     if params.watch:
         owned = _owned_ids_filter(principal.user_id)
         return watch_response(ctx.bus, KIND, owned)
-    where: list[ColumnElement[bool]] = [ApiKey.user_id == principal.user_id]  # type: ignore[list-item]
+    where: list[ColumnElement[bool]] = [col(ApiKey.user_id) == principal.user_id]
     return await paginate(session, ApiKey, params, public, ("name", "description"), where)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import ColumnElement
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gpustack.schemas.common import utcnow
@@ -57,9 +58,9 @@ async def list_instances(
         return watch_response(ctx.bus, KIND, _event_filter(model_id, worker_id))
     where: list[ColumnElement[bool]] = []
     if model_id is not None:
-        where.append(ModelInstance.model_id == model_id)  # type: ignore[arg-type]
+        where.append(col(ModelInstance.model_id) == model_id)
     if worker_id is not None:
-        where.append(ModelInstance.worker_id == worker_id)  # type: ignore[arg-type]
+        where.append(col(ModelInstance.worker_id) == worker_id)
     return await paginate(
         session, ModelInstance, params, instance_public, ("name", "model_name"), where
     )
@@ -77,7 +78,7 @@ async def delete_instance(
     instance_id: PathId, _: AdminPrincipal, ctx: Ctx, session: Session
 ) -> None:
     await _get(session, instance_id)
-    await delete_instances(ctx, session, ModelInstance.id == instance_id)  # type: ignore[arg-type]
+    await delete_instances(ctx, session, col(ModelInstance.id) == instance_id)
     await session.commit()
 
 

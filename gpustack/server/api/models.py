@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gpustack.schemas.common import utcnow
@@ -92,7 +92,7 @@ async def update_model(
 async def delete_model(model_id: PathId, _: AdminPrincipal, ctx: Ctx, session: Session) -> None:
     model = await _get(session, model_id)
     # Instances go first, one event each, so workers stop their engines.
-    await delete_instances(ctx, session, ModelInstance.model_id == model_id)  # type: ignore[arg-type]
+    await delete_instances(ctx, session, col(ModelInstance.model_id) == model_id)
     await session.delete(model)
     await session.commit()
     ctx.publish(KIND, EventType.DELETED, model_id, None)
@@ -105,7 +105,7 @@ async def delete_model(model_id: PathId, _: AdminPrincipal, ctx: Ctx, session: S
 async def model_instances(model_id: PathId, _: AdminPrincipal, session: Session) -> Any:
     await _get(session, model_id)
     query = select(ModelInstance).where(ModelInstance.model_id == model_id)
-    rows = (await session.exec(query.order_by(ModelInstance.id))).all()  # type: ignore[arg-type]
+    rows = (await session.exec(query.order_by(col(ModelInstance.id)))).all()
     items = [instance_public(r).model_dump(mode="json") for r in rows]
     pagination = {"page": 1, "perPage": len(items), "total": len(items), "totalPage": 1}
     return {"items": items, "pagination": pagination}
@@ -117,7 +117,7 @@ async def restart_model(
 ) -> ModelPublic:
     """Replace every instance: the replica controller creates fresh ones right away."""
     model = await _get(session, model_id)
-    await delete_instances(ctx, session, ModelInstance.model_id == model_id)  # type: ignore[arg-type]
+    await delete_instances(ctx, session, col(ModelInstance.model_id) == model_id)
     await session.commit()
     ctx.publish(KIND, EventType.UPDATED, model_id, public(model))
     return public(model)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -11,6 +10,7 @@ from sqlmodel import select
 
 from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.models import Model
+from gpustack.server.background import BackgroundLoop, every
 from gpustack.server.context import ServerContext
 from gpustack.server.controllers.model_status import refresh_model_status
 from gpustack.server.controllers.replicas import reconcile_replicas
@@ -35,7 +35,7 @@ class ControllerManager:
         self._dirty: asyncio.Queue[int] = asyncio.Queue()
         self._queued: set[int] = set()
         self._schedule_wanted = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._background = BackgroundLoop("controllers", self._run)
         self._listening = False
         self._worker_changes = WorkerStateChanges()
 
@@ -43,22 +43,16 @@ class ControllerManager:
         if not self._listening:
             self._ctx.bus.add_listener(self._on_event)
             self._listening = True
-        for loop in (self._work_loop, self._sweep_loop, self._health_loop, self._schedule_loop):
-            self._tasks.append(asyncio.create_task(loop(), name=loop.__name__))
+        self._background.start()
 
     async def start_async(self) -> None:
         self.start()
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
+        await self._background.stop()
 
     def _on_event(self, event: Event) -> None:
-        if not self._tasks:
+        if not self._background.running:
             return  # not the leader (or stopped): another server reconciles
         if event.kind == ResourceKind.MODELS and event.type != EventType.DELETED:
             self._mark(event.id)
@@ -75,6 +69,12 @@ class ControllerManager:
             self._queued.add(model_id)
             self._dirty.put_nowait(model_id)
 
+    async def _run(self) -> None:
+        # One group: stopping cancels every loop at once, so none runs on alone.
+        async with asyncio.TaskGroup() as group:
+            for loop in (self._work_loop, self._sweep_loop, self._health_loop, self._schedule_loop):
+                group.create_task(loop(), name=loop.__name__)
+
     async def _work_loop(self) -> None:
         while True:
             model_id = await self._dirty.get()
@@ -86,26 +86,21 @@ class ControllerManager:
                 logger.exception("reconciling model %s failed; the next sweep retries", model_id)
 
     async def _sweep_loop(self) -> None:
-        while True:
-            try:
-                async with self._ctx.sessions() as session:
-                    ids = (await session.exec(select(Model.id))).all()
-                for model_id in ids:
-                    if model_id is not None:
-                        self._mark(model_id)
-                self._schedule_wanted.set()
-            except Exception:
-                logger.exception("controller sweep failed; retrying")
-            await asyncio.sleep(self._sweep_seconds)
+        await every(self._sweep_seconds, self._sweep, "controller sweep failed; retrying")
+
+    async def _sweep(self) -> None:
+        async with self._ctx.sessions() as session:
+            ids = (await session.exec(select(Model.id))).all()
+        for model_id in ids:
+            if model_id is not None:
+                self._mark(model_id)
+        self._schedule_wanted.set()
 
     async def _health_loop(self) -> None:
         # Every second, so "not_ready after 15 s" means 15 s, not 15 s plus a sweep period.
-        while True:
-            try:
-                await check_worker_health(self._ctx)
-            except Exception:
-                logger.exception("worker health check failed; retrying")
-            await asyncio.sleep(1.0)
+        await every(
+            1.0, lambda: check_worker_health(self._ctx), "worker health check failed; retrying"
+        )
 
     async def _schedule_loop(self) -> None:
         while self._schedule is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gpustack.schemas.events import EventType, ResourceKind
@@ -28,7 +28,7 @@ async def reconcile_replicas(ctx: ServerContext, model_id: int) -> None:
         elif missing < 0:
             surplus = removal_order(instances)[:-missing]
             ids = [i.id for i in surplus]
-            await delete_instances(ctx, session, ModelInstance.id.in_(ids))  # type: ignore[union-attr]
+            await delete_instances(ctx, session, col(ModelInstance.id).in_(ids))
             await session.commit()
 
 

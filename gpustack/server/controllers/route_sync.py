@@ -7,7 +7,6 @@ workers; reads on the request path are then a dict lookup.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ipaddress
 import logging
 
@@ -17,6 +16,7 @@ from gpustack.schemas.events import ResourceKind
 from gpustack.schemas.model_instances import InstanceState, ModelInstance
 from gpustack.schemas.models import Model
 from gpustack.schemas.workers import Worker
+from gpustack.server.background import BackgroundLoop
 from gpustack.server.context import ServerContext
 from gpustack.server.controllers.worker_changes import WorkerStateChanges
 from gpustack.server.events import Event
@@ -94,19 +94,16 @@ class RouteSync:
         self._ctx = ctx
         self._debounce = debounce_seconds
         self._wanted = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundLoop("route-sync", self._loop)
         self._worker_changes = WorkerStateChanges()
 
     async def start(self) -> None:
         self._ctx.routes.replace_all(await build_routes(self._ctx))
         self._ctx.bus.add_listener(self._on_event)
-        self._task = asyncio.create_task(self._loop(), name="route-sync")
+        self._background.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._background.stop()
 
     def _on_event(self, event: Event) -> None:
         # A registration may bring a new address or credential without a change of state.

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from gpustack.server.background import BackgroundLoop
+
 logger = logging.getLogger(__name__)
 
 
@@ -63,7 +65,7 @@ class UsageRecorder:
         self._buffer: list[UsageRecord] = []
         self._batch_ready = asyncio.Event()
         self._stopping = False
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundLoop("gateway-usage", self._drain)
         self.dropped = 0
 
     def record(self, record: UsageRecord) -> None:
@@ -77,19 +79,16 @@ class UsageRecorder:
 
     async def start(self) -> None:
         self._stopping = False
-        self._task = asyncio.create_task(self._drain(), name="gateway-usage")
+        self._background.start()
 
     async def stop(self) -> None:
-        if self._task is None:
+        if not self._background.running:
             return
-        task, self._task = self._task, None
         # The drain task is told to finish rather than cancelled, so a write under way
         # completes and nothing already taken from the buffer is lost.
         self._stopping = True
         self._batch_ready.set()
-        try:
-            await asyncio.wait_for(task, self._stop_timeout)
-        except TimeoutError:
+        if not await self._background.stop(grace_s=self._stop_timeout):
             logger.warning("usage store too slow at shutdown; %d records lost", len(self._buffer))
 
     async def _drain(self) -> None:

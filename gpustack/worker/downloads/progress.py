@@ -2,13 +2,15 @@
 
 Hub clients report through tqdm-like bars; ``ProgressTracker.bar_class`` makes a minimal bar bound
 to one file that feeds the tracker and stops the download when it is cancelled.
+``ThrottledProgress`` turns that progress into reports to the server.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, ClassVar
 
@@ -23,6 +25,47 @@ def download_progress(downloaded: int, total: int) -> float:
     if total <= 0:
         return 0.0
     return round(min(max(downloaded / total, 0.0), 1.0) * 100.0, 2)
+
+
+class ThrottledProgress:
+    """A download's progress callback that sends at most once per interval, one at a time.
+
+    Called on the event loop by ``ensure_model``; each report runs as a task so the download
+    never waits for the server. The caller reports the final 100 % itself.
+    """
+
+    def __init__(
+        self,
+        send: Callable[[float], Awaitable[object]],
+        interval_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._send = send
+        self._interval_s = interval_s
+        self._clock = clock
+        self._last_sent: float | None = None
+        self._inflight: asyncio.Task[object] | None = None
+        self.total = 0
+        """The largest total size seen so far, in bytes."""
+
+    def callback(self, downloaded: int, total: int) -> None:
+        self.total = max(self.total, total)
+        now = self._clock()
+        if self._last_sent is not None and now - self._last_sent < self._interval_s:
+            return
+        if self._inflight is not None and not self._inflight.done():
+            return
+        self._last_sent = now
+        self._inflight = asyncio.create_task(self._sent(download_progress(downloaded, total)))
+
+    async def _sent(self, percent: float) -> object:
+        return await self._send(percent)
+
+    async def cancel(self) -> None:
+        """Stop a report still under way (the download ended)."""
+        if self._inflight is not None and not self._inflight.done():
+            self._inflight.cancel()
+            await asyncio.gather(self._inflight, return_exceptions=True)
 
 
 class ProgressTracker:
