@@ -114,8 +114,8 @@ class GatewayApp:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = route_path(scope)
         method = scope["method"]
+        op = self._operations.get(path)
         try:
-            op = self._operations.get(path)
             if op is not None:
                 if method != "POST":
                     raise GatewayError(405, f"Use POST for {path}.", code="method_not_allowed")
@@ -127,7 +127,7 @@ class GatewayApp:
             else:
                 raise GatewayError(404, f"Unknown path {path}.", code="not_found")
         except GatewayError as exc:
-            await send_error(send, exc)
+            await send_error(send, exc, None if op is None else op.error_body(exc))
 
     async def _infer(self, scope: Scope, receive: Receive, send: Send, op: Operation[Any]) -> None:
         outcome = Outcome(time.perf_counter(), time.time())
@@ -154,7 +154,7 @@ class GatewayApp:
         except GatewayError as exc:
             outcome.status = exc.status
             if not outcome.response_started:
-                await send_error(send, exc)
+                await send_error(send, exc, op.error_body(exc))
         finally:
             self._account(op, call, outcome)
 

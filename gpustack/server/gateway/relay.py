@@ -1,12 +1,15 @@
-"""Passing an engine's answer on to the client: whole, as server-sent events, or as raw bytes."""
+"""Passing an engine's answer on to the client: whole, as server-sent events (as they came or
+translated into another API's events), or as raw bytes."""
 
 from __future__ import annotations
 
 import time
+from typing import Any, Protocol
 
 from .asgi import Send
 from .call import Call, Outcome
-from .errors import normalize_upstream_error, upstream_failure
+from .chat_stream import ChatChunkReader
+from .errors import GatewayError, normalize_upstream_error, upstream_failure
 from .responses import JSON, SSE_HEADERS, send_bytes, send_chunk, start_stream
 from .streaming import SseRelay, error_event
 from .upstream import UpstreamError, UpstreamResponse
@@ -53,6 +56,61 @@ async def relay_events(
         outcome.status = error.status
         tail = events.finish() + error_event(error)
     outcome.take_usage(events.usage)
+    await send_chunk(send, tail, more=False)
+
+
+class StreamTranslator(Protocol):
+    """Turns an engine's chat-completion chunks into another API's events (bytes to send)."""
+
+    @property
+    def first_token_seen(self) -> bool: ...
+
+    @property
+    def usage(self) -> dict[str, Any]:
+        """Chat-completion usage of the stream so far (the engine's, or an estimate)."""
+        ...
+
+    def start(self) -> bytes:
+        """The events sent as soon as the engine answered."""
+        ...
+
+    def feed(self, chunk: dict[str, Any]) -> bytes: ...
+
+    def finish(self) -> bytes:
+        """The closing events, once the engine's stream ended."""
+        ...
+
+    def fail(self, error: GatewayError) -> bytes:
+        """The closing events when the engine's stream broke off."""
+        ...
+
+
+async def relay_translated(
+    send: Send,
+    response: UpstreamResponse,
+    translator: StreamTranslator,
+    call: Call,
+    outcome: Outcome,
+) -> None:
+    """Translate a chat-completion event stream as it comes; a failure ends it the API's way."""
+    await start_stream(send, 200, SSE_HEADERS)
+    outcome.response_started = True
+    reader = ChatChunkReader()
+    await send_chunk(send, translator.start())
+    try:
+        async for data in response.iter_chunks():
+            out = b"".join([translator.feed(chunk) for chunk in reader.feed(data)])
+            if outcome.ttft_s is None and translator.first_token_seen:
+                outcome.ttft_s = time.perf_counter() - outcome.started
+            if out:
+                await send_chunk(send, out)
+        tail = b"".join([translator.feed(chunk) for chunk in reader.finish()])
+        tail += translator.finish()
+    except UpstreamError as exc:
+        error = upstream_failure(exc, call.route.name)
+        outcome.status = error.status
+        tail = translator.fail(error)
+    outcome.take_usage(translator.usage)
     await send_chunk(send, tail, more=False)
 
 

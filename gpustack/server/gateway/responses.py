@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .asgi import Send
 from .errors import GatewayError
+from .jsonio import dumps
 
 JSON = b"application/json"
 SSE_HEADERS = [
@@ -19,8 +22,10 @@ async def send_bytes(send: Send, status: int, content_type: bytes, body: bytes) 
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-async def send_error(send: Send, error: GatewayError) -> None:
-    body = error.body()
+async def send_error(send: Send, error: GatewayError, body: bytes | None = None) -> None:
+    """Answer `error`; `body` when the API has its own error shape (the OpenAI one otherwise)."""
+    if body is None:
+        body = error.body()
     headers = [(b"content-type", JSON), (b"content-length", str(len(body)).encode())]
     if error.retry_after is not None:
         headers.append((b"retry-after", str(error.retry_after).encode()))
@@ -34,3 +39,8 @@ async def start_stream(send: Send, status: int, headers: list[tuple[bytes, bytes
 
 async def send_chunk(send: Send, body: bytes, more: bool = True) -> None:
     await send({"type": "http.response.body", "body": body, "more_body": more})
+
+
+def sse_event(name: str, doc: dict[str, Any]) -> bytes:
+    """One named server-sent event whose data is `doc` as JSON."""
+    return b"event: " + name.encode() + b"\ndata: " + dumps(doc) + b"\n\n"

@@ -14,6 +14,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from ..asgi import Send
 from ..call import Call, Outcome
+from ..errors import GatewayError
 from ..jsonio import dumps, loads
 from ..relay import read_whole, send_whole
 from ..request import ParsedBody, parse_json_body, parse_multipart_body
@@ -70,6 +71,10 @@ class Operation(Protocol[U]):
         """Answer the client from the engine's response, taking usage into `outcome`."""
         ...
 
+    def error_body(self, error: GatewayError) -> bytes:
+        """An error answered before or instead of the engine's answer, in this API's shape."""
+        ...
+
 
 class JsonOperation:
     """A JSON body in; the engine's answer passed on whole, as it was sent."""
@@ -93,6 +98,9 @@ class JsonOperation:
         outcome: Outcome,
     ) -> None:
         await send_whole(send, response, await read_whole(response, call), outcome)
+
+    def error_body(self, error: GatewayError) -> bytes:
+        return error.body()
 
 
 class MultipartOperation(JsonOperation):
@@ -123,6 +131,9 @@ class ReshapingOperation(ABC, Generic[U]):
         self, call: Call, upstream: U, response: UpstreamResponse, send: Send, outcome: Outcome
     ) -> None:
         await self.answer_whole(call, upstream, response, send, outcome)
+
+    def error_body(self, error: GatewayError) -> bytes:
+        return error.body()
 
     async def answer_whole(
         self, call: Call, upstream: U, response: UpstreamResponse, send: Send, outcome: Outcome

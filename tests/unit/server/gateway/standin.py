@@ -26,7 +26,9 @@ class Seen:
 class StandInUpstream:
     """Switches: `status` (answer every request with this error status), `hang` (never answer),
     `delay_s` (before answering), `chunks`/`chunk_interval_s` (stream shape), `usage_in_stream`
-    (honour stream_options.include_usage), `usage_in_body` (non-stream usage)."""
+    (honour stream_options.include_usage), `usage_in_body` (non-stream usage), `tool_call`
+    (chat answers call this tool: name and JSON arguments, streamed in two pieces),
+    `ignore_stream` (answer stream requests whole)."""
 
     status: int | None = None
     hang: bool = False
@@ -35,6 +37,8 @@ class StandInUpstream:
     chunk_interval_s: float = 0.0
     usage_in_stream: bool = True
     usage_in_body: bool = True
+    tool_call: tuple[str, str] | None = None
+    ignore_stream: bool = False
     seen: list[Seen] = field(default_factory=list)
     active: int = 0
     peak_active: int = 0
@@ -93,12 +97,18 @@ class StandInUpstream:
             if self.status:
                 return self._error()
             chat = request.path.endswith("/chat/completions")
-            if doc.get("stream"):
+            if doc.get("stream") and not self.ignore_stream:
                 return await self._stream(request, doc, chat)
             n = int(doc.get("max_tokens") or 3)
             usage = {"prompt_tokens": 7, "completion_tokens": n, "total_tokens": 7 + n}
             choice: dict[str, Any] = {"index": 0, "finish_reason": "length"}
-            if chat:
+            if chat and self.tool_call is not None:
+                name, arguments = self.tool_call
+                function = {"name": name, "arguments": arguments}
+                call = {"id": "call_1", "type": "function", "function": function}
+                choice["message"] = {"role": "assistant", "content": None, "tool_calls": [call]}
+                choice["finish_reason"] = "tool_calls"
+            elif chat:
                 choice["message"] = {"role": "assistant", "content": "pong " * n}
             else:
                 choice["text"] = "pong " * n
@@ -129,6 +139,9 @@ class StandInUpstream:
             return b"data: " + json.dumps(body).encode() + b"\n\n"
 
         try:
+            if chat and self.tool_call is not None:
+                await self._stream_tool_call(response, event)
+                return response
             for i in range(self.chunks):
                 part = f"tok{i} "
                 choice: dict[str, Any] = {"index": 0, "finish_reason": None}
@@ -157,6 +170,22 @@ class StandInUpstream:
             self.stream_cancelled.set()
             raise
         return response
+
+    async def _stream_tool_call(self, response: web.StreamResponse, event: Any) -> None:
+        assert self.tool_call is not None
+        name, arguments = self.tool_call
+        half = len(arguments) // 2
+        first = {"index": 0, "id": "call_1", "type": "function"}
+        first["function"] = {"name": name, "arguments": arguments[:half]}
+        rest = {"index": 0, "function": {"arguments": arguments[half:]}}
+        for call in (first, rest):
+            choice = {"index": 0, "delta": {"tool_calls": [call]}, "finish_reason": None}
+            await response.write(event(choice))
+        await response.write(event({"index": 0, "delta": {}, "finish_reason": "tool_calls"}))
+        usage = {"prompt_tokens": 7, "completion_tokens": 2, "total_tokens": 9}
+        payload = {"id": "c1", "object": "chat.completion.chunk", "choices": [], "usage": usage}
+        await response.write(b"data: " + json.dumps(payload).encode() + b"\n\n")
+        await response.write(b"data: [DONE]\n\n")
 
     async def _embeddings(self, request: web.Request) -> web.Response:
         try:

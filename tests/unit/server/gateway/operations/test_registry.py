@@ -28,8 +28,15 @@ def test_every_api_is_served_under_its_usage_name() -> None:
         "/audio/speech": "audio.speech",
         "/audio/transcriptions": "audio.transcriptions",
         "/audio/translations": "audio.translations",
+        "/messages": "messages",
+        "/messages/count_tokens": "messages.count_tokens",
+        "/responses": "responses",
     }
-    assert all(op.upstream_path == "/v1" + path for path, op in default_operations().items())
+    translated = {"/messages", "/messages/count_tokens", "/responses"}
+    upstream = {path: op.upstream_path for path, op in default_operations().items()}
+    assert all(upstream[path] == "/v1" + path for path in upstream.keys() - translated)
+    # The agents' APIs are served by the engines' chat completions.
+    assert upstream["/messages"] == upstream["/responses"] == "/v1/chat/completions"
 
 
 class CountBytes(JsonOperation):
