@@ -4,16 +4,12 @@ from gpustack.engines.base import (
     Category,
     Engine,
     LaunchContext,
-    LaunchSpec,
     ModelFormat,
     ModelProfile,
     PlacementRequest,
-    ResourceEstimate,
-    ResponseQuirks,
 )
 from gpustack.engines.profiles import ModelProfileError, profile_model
 from gpustack.engines.registry import (
-    EngineRegistry,
     UnknownEngineError,
     default_engine_for,
     default_registry,
@@ -22,15 +18,11 @@ from gpustack.engines.registry import (
 __all__ = [
     "Category",
     "Engine",
-    "EngineRegistry",
     "LaunchContext",
-    "LaunchSpec",
     "ModelFormat",
     "ModelProfile",
     "ModelProfileError",
     "PlacementRequest",
-    "ResourceEstimate",
-    "ResponseQuirks",
     "UnknownEngineError",
     "default_engine_for",
     "default_registry",

@@ -5,54 +5,45 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from gpustack.engines.backend_parameters import float_flag, has_flag
-from gpustack.engines.base import (
-    Category,
-    LaunchContext,
-    LaunchSpec,
-    ModelFormat,
-    ModelProfile,
-    PlacementRequest,
-    ResourceEstimate,
-    ResponseQuirks,
-)
-from gpustack.engines.gpu_fraction import estimate_gpu_fraction
+from gpustack.engines.backend_parameters import has_flag
+from gpustack.engines.base import Category, LaunchContext, ResponseQuirks
+from gpustack.engines.gpu_fraction import GpuFractionEngine
 
 DEFAULT_MEM_FRACTION_STATIC = 0.88
-_FRACTION_FLAG = "--mem-fraction-static"
-_SERVED = frozenset({Category.LLM, Category.EMBEDDING})
 
 
-class SGLangEngine:
+class SGLangEngine(GpuFractionEngine):
     """`python -m sglang.launch_server`; claims --mem-fraction-static of each GPU."""
 
     name = "sglang"
-    runs_on = frozenset({"cuda", "linux"})
     quirks = ResponseQuirks(
         rerank_returns_documents=False,
         rerank_sorted=False,
         rerank_returns_usage=False,
         embeddings_base64=False,
     )
+    served = frozenset({Category.LLM, Category.EMBEDDING})
+    fraction_flag = "--mem-fraction-static"
+    default_fraction = DEFAULT_MEM_FRACTION_STATIC
+    tensor_parallel_flags = ("--tp-size", "--tp")
+    context_length_flag = "--context-length"
 
-    def serves(self, profile: ModelProfile, categories: Sequence[Category]) -> bool:
-        return profile.format == ModelFormat.SAFETENSORS and set(categories) <= _SERVED
+    def command(self, ctx: LaunchContext) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "sglang.launch_server",
+            "--model-path",
+            str(ctx.model_path),
+            "--host",
+            ctx.host,
+            "--port",
+            str(ctx.port),
+            "--served-model-name",
+            ctx.model_name,
+        ]
 
-    def estimate(self, profile: ModelProfile, request: PlacementRequest) -> ResourceEstimate:
-        fraction = float_flag(request.backend_parameters, _FRACTION_FLAG)
-        return estimate_gpu_fraction(
-            profile, request, fraction or DEFAULT_MEM_FRACTION_STATIC, _FRACTION_FLAG
-        )
-
-    def build_launch(self, ctx: LaunchContext) -> LaunchSpec:
-        params = list(ctx.backend_parameters)
-        argv = [sys.executable, "-m", "sglang.launch_server", "--model-path", str(ctx.model_path)]
-        argv += ["--host", ctx.host, "--port", str(ctx.port), "--served-model-name", ctx.model_name]
-        if len(ctx.gpu_indexes) > 1 and not has_flag(params, "--tp-size", "--tp"):
-            argv += ["--tp-size", str(len(ctx.gpu_indexes))]
-        if ctx.context_length and not has_flag(params, "--context-length"):
-            argv += ["--context-length", str(ctx.context_length)]
+    def category_flags(self, ctx: LaunchContext, params: Sequence[str]) -> list[str]:
         if Category.EMBEDDING in ctx.categories and not has_flag(params, "--is-embedding"):
-            argv.append("--is-embedding")
-        argv += params
-        return LaunchSpec(argv=argv, env={}, health_path="/health")
+            return ["--is-embedding"]
+        return []

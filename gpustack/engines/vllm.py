@@ -6,66 +6,53 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from gpustack.engines.backend_parameters import float_flag, has_flag
-from gpustack.engines.base import (
-    Category,
-    LaunchContext,
-    LaunchSpec,
-    ModelFormat,
-    ModelProfile,
-    PlacementRequest,
-    ResourceEstimate,
-    ResponseQuirks,
-)
-from gpustack.engines.gpu_fraction import estimate_gpu_fraction
+from gpustack.engines.backend_parameters import has_flag
+from gpustack.engines.base import Category, LaunchContext, ResponseQuirks
+from gpustack.engines.gpu_fraction import GpuFractionEngine
 
 DEFAULT_GPU_MEMORY_UTILIZATION = 0.9
-_UTILIZATION_FLAG = "--gpu-memory-utilization"
-_SERVED = frozenset({Category.LLM, Category.EMBEDDING, Category.RERANKER, Category.SPEECH_TO_TEXT})
 
 
-class VLLMEngine:
+class VLLMEngine(GpuFractionEngine):
     """`vllm serve <path>`; claims --gpu-memory-utilization of each GPU it gets."""
 
     name = "vllm"
-    runs_on = frozenset({"cuda", "linux"})
     quirks = ResponseQuirks(
         rerank_returns_documents=True,
         rerank_sorted=True,
         rerank_returns_usage=True,
         embeddings_base64=True,
     )
+    served = frozenset(
+        {Category.LLM, Category.EMBEDDING, Category.RERANKER, Category.SPEECH_TO_TEXT}
+    )
+    fraction_flag = "--gpu-memory-utilization"
+    default_fraction = DEFAULT_GPU_MEMORY_UTILIZATION
+    tensor_parallel_flags = ("--tensor-parallel-size", "-tp")
+    context_length_flag = "--max-model-len"
 
-    def serves(self, profile: ModelProfile, categories: Sequence[Category]) -> bool:
-        return profile.format == ModelFormat.SAFETENSORS and set(categories) <= _SERVED
-
-    def estimate(self, profile: ModelProfile, request: PlacementRequest) -> ResourceEstimate:
-        fraction = float_flag(request.backend_parameters, _UTILIZATION_FLAG)
-        return estimate_gpu_fraction(
-            profile, request, fraction or DEFAULT_GPU_MEMORY_UTILIZATION, _UTILIZATION_FLAG
-        )
-
-    def build_launch(self, ctx: LaunchContext) -> LaunchSpec:
-        params = list(ctx.backend_parameters)
-        argv = [
+    def command(self, ctx: LaunchContext) -> list[str]:
+        return [
             _vllm_command(),
             "serve",
             str(ctx.model_path),
             "--served-model-name",
             ctx.model_name,
+            "--host",
+            ctx.host,
+            "--port",
+            str(ctx.port),
         ]
-        argv += ["--host", ctx.host, "--port", str(ctx.port)]
-        if len(ctx.gpu_indexes) > 1 and not has_flag(params, "--tensor-parallel-size", "-tp"):
-            argv += ["--tensor-parallel-size", str(len(ctx.gpu_indexes))]
-        if ctx.context_length and not has_flag(params, "--max-model-len"):
-            argv += ["--max-model-len", str(ctx.context_length)]
+
+    def category_flags(self, ctx: LaunchContext, params: Sequence[str]) -> list[str]:
         pooling = {Category.EMBEDDING, Category.RERANKER} & set(ctx.categories)
         if pooling and not has_flag(params, "--runner", "--task"):
-            argv += ["--runner", "pooling"]
-        argv += params
+            return ["--runner", "pooling"]
+        return []
+
+    def launch_env(self) -> dict[str, str]:
         # Deployments must never phone home; the model files are already local.
-        env = {"VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1"}
-        return LaunchSpec(argv=argv, env=env, health_path="/health")
+        return {"VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1"}
 
 
 def _vllm_command() -> str:

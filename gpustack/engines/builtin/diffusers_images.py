@@ -21,11 +21,8 @@ from gpustack.engines.builtin.diffusion_request import parse_image_request
 from gpustack.engines.builtin.http_app import (
     LoadedModel,
     ServerOptions,
-    build_parser,
-    create_app,
     read_json_object,
-    serve,
-    server_options,
+    run_server,
 )
 from gpustack.engines.builtin.openai_errors import invalid
 
@@ -86,12 +83,14 @@ ROUTES = (
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = build_parser(
+    run_server(
         "gpustack.engines.builtin.diffusers_images",
         "Serve a diffusers pipeline as OpenAI-compatible /v1/images routes.",
+        MODEL,
+        load,
+        ROUTES,
+        argv,
     )
-    options = server_options(parser.parse_args(argv))
-    serve(create_app(options, MODEL, load, ROUTES), options)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,10 @@ def server_options(args: argparse.Namespace) -> ServerOptions:
     )
 
 
+# Blocking: builds the model from the flags and says what `/v1/models` tells about it.
+Loader = Callable[[ServerOptions], tuple[M, Mapping[str, Any]]]
+
+
 @dataclass(slots=True)
 class LoadedModel(Generic[M]):
     """The loaded model and what `/v1/models` tells about it."""
@@ -81,7 +85,7 @@ class LoadedModel(Generic[M]):
 def create_app(
     options: ServerOptions,
     key: web.AppKey[LoadedModel[M]],
-    load: Callable[[ServerOptions], tuple[M, Mapping[str, Any]]],
+    load: Loader[M],
     routes: Sequence[web.RouteDef],
 ) -> web.Application:
     """An app that loads the model at startup and serves `/health`, `/v1/models` and `routes`."""
@@ -123,6 +127,31 @@ def serve(app: web.Application, options: ServerOptions) -> None:
     """Serve until SIGINT/SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     web.run_app(app, host=options.host, port=options.port, print=None)
+
+
+def run_server(
+    prog: str,
+    description: str,
+    key: web.AppKey[LoadedModel[M]],
+    load: Loader[M],
+    routes: Sequence[web.RouteDef],
+    argv: Sequence[str] | None = None,
+    *,
+    add_flags: Callable[[argparse.ArgumentParser], object] | None = None,
+    bind: Callable[[argparse.Namespace], Loader[M]] | None = None,
+) -> None:
+    """A server module's `main`: parse the flags, then load and serve until SIGINT/SIGTERM.
+
+    `add_flags` adds a server's own flags; `bind`, given the parsed flags, returns the loader
+    that uses them in place of `load`.
+    """
+    parser = build_parser(prog, description)
+    if add_flags is not None:
+        add_flags(parser)
+    args = parser.parse_args(argv)
+    options = server_options(args)
+    loader = load if bind is None else bind(args)
+    serve(create_app(options, key, loader, routes), options)
 
 
 async def read_json_object(request: web.Request) -> dict[str, Any]:

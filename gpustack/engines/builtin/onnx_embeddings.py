@@ -11,10 +11,7 @@ from typing import Any
 
 from gpustack.engines.builtin.http_app import (
     ServerOptions,
-    build_parser,
-    create_app,
-    serve,
-    server_options,
+    run_server,
 )
 from gpustack.engines.builtin.onnx_text_model import OnnxTextModel, locate_files
 from gpustack.engines.builtin.text_routes import MODEL, ROUTES, TextModel, reranker_kind
@@ -31,12 +28,14 @@ def load(options: ServerOptions) -> tuple[TextModel, Mapping[str, Any]]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = build_parser(
+    run_server(
         "gpustack.engines.builtin.onnx_embeddings",
         "Serve an ONNX text model's embeddings and rerank over OpenAI-compatible HTTP.",
+        MODEL,
+        load,
+        ROUTES,
+        argv,
     )
-    options = server_options(parser.parse_args(argv))
-    serve(create_app(options, MODEL, load, ROUTES), options)
 
 
 if __name__ == "__main__":

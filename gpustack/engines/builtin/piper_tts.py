@@ -15,13 +15,10 @@ from gpustack.engines.builtin.audio_encoding import FORMATS, encode_pcm16
 from gpustack.engines.builtin.http_app import (
     LoadedModel,
     ServerOptions,
-    build_parser,
     choice_field,
-    create_app,
     number_field,
     read_json_object,
-    serve,
-    server_options,
+    run_server,
 )
 from gpustack.engines.builtin.openai_errors import invalid
 from gpustack.engines.builtin.piper_voices import PiperVoices, voice_files
@@ -60,12 +57,14 @@ ROUTES = (web.post("/v1/audio/speech", speech),)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = build_parser(
+    run_server(
         "gpustack.engines.builtin.piper_tts",
         "Serve a piper voice as OpenAI-compatible /v1/audio/speech.",
+        MODEL,
+        load,
+        ROUTES,
+        argv,
     )
-    options = server_options(parser.parse_args(argv))
-    serve(create_app(options, MODEL, load, ROUTES), options)
 
 
 if __name__ == "__main__":

@@ -11,10 +11,7 @@ from typing import Any
 
 from gpustack.engines.builtin.http_app import (
     ServerOptions,
-    build_parser,
-    create_app,
-    serve,
-    server_options,
+    run_server,
 )
 from gpustack.engines.builtin.text_routes import MODEL, ROUTES, TextModel, reranker_kind
 
@@ -38,12 +35,14 @@ def load(options: ServerOptions) -> tuple[TextModel, Mapping[str, Any]]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = build_parser(
+    run_server(
         "gpustack.engines.builtin.st_embeddings",
         "Serve a sentence-transformers model's embeddings and rerank over OpenAI-compatible HTTP.",
+        MODEL,
+        load,
+        ROUTES,
+        argv,
     )
-    options = server_options(parser.parse_args(argv))
-    serve(create_app(options, MODEL, load, ROUTES), options)
 
 
 if __name__ == "__main__":

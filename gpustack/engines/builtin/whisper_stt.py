@@ -22,12 +22,9 @@ from faster_whisper import WhisperModel, decode_audio
 from gpustack.engines.builtin.http_app import (
     LoadedModel,
     ServerOptions,
-    build_parser,
     choice_field,
-    create_app,
     number_field,
-    serve,
-    server_options,
+    run_server,
 )
 from gpustack.engines.builtin.openai_errors import invalid
 from gpustack.engines.builtin.transcript_formats import (
@@ -157,15 +154,18 @@ ROUTES = (
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = build_parser(
+    run_server(
         "gpustack.engines.builtin.whisper_stt",
         "Serve a CTranslate2 whisper model as OpenAI-compatible /v1/audio/transcriptions.",
+        MODEL,
+        load,
+        ROUTES,
+        argv,
+        add_flags=lambda parser: parser.add_argument(
+            "--beam-size", type=int, default=1, help="1 decodes greedily"
+        ),
+        bind=lambda args: functools.partial(load, beam_size=args.beam_size),
     )
-    parser.add_argument("--beam-size", type=int, default=1, help="1 decodes greedily")
-    args = parser.parse_args(argv)
-    options = server_options(args)
-    loader = functools.partial(load, beam_size=args.beam_size)
-    serve(create_app(options, MODEL, loader, ROUTES), options)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from pathlib import Path
 from gpustack.engines.base import ModelFormat, ModelProfile
 from gpustack.engines.profiles.detect import detect_format
 from gpustack.engines.profiles.errors import ModelProfileError
-from gpustack.engines.profiles.gguf_files import GGUFModelFiles, find_mmproj, locate_gguf_model
+from gpustack.engines.profiles.gguf_files import locate_gguf_model
 from gpustack.engines.profiles.gguf_profile import profile_gguf
 from gpustack.engines.profiles.other_formats import (
     profile_ctranslate2,
@@ -20,10 +20,8 @@ from gpustack.engines.profiles.other_formats import (
 from gpustack.engines.profiles.safetensors_profile import profile_safetensors
 
 __all__ = [
-    "GGUFModelFiles",
     "ModelProfileError",
     "detect_format",
-    "find_mmproj",
     "locate_gguf_model",
     "profile_model",
 ]
