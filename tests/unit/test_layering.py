@@ -36,9 +36,15 @@ def part_of(module: str) -> str:
 
 
 def imports_of(path: Path) -> list[tuple[int, str]]:
+    """Every `gpustack…` module `path` imports, relative imports resolved."""
+    package = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    package = package[:-1]  # the package a module (or an __init__) belongs to
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        if isinstance(node, ast.ImportFrom) and node.level > 0:
+            base = package[: len(package) - node.level + 1]
+            found.append((node.lineno, ".".join([*base, *([node.module] if node.module else [])])))
+        elif isinstance(node, ast.ImportFrom) and node.module:
             found.append((node.lineno, node.module))
         elif isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names]
