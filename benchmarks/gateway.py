@@ -47,7 +47,7 @@ STANDIN = Path(__file__).with_name("standin_upstream.py")
 FORWARDER = Path(__file__).with_name("bare_forwarder.py")
 MODEL = "bench"
 FORWARDER_KEY = "bench-forwarder-key"
-LIMIT = 10**12  # limits on, never reached
+LIMIT = 2**31 - 1  # limits on, never reached (the largest the API accepts)
 
 
 @dataclass
