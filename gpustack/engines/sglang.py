@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from gpustack.engines.backend_parameters import float_flag, has_flag
+from gpustack.engines.backend_parameters import float_flag, has_flag, positive_int_flag
 from gpustack.engines.base import (
     Category,
     LaunchContext,
@@ -56,3 +56,7 @@ class SGLangEngine:
             argv.append("--is-embedding")
         argv += params
         return LaunchSpec(argv=argv, env={}, health_path="/health")
+
+    def default_concurrency(self, backend_parameters: Sequence[str]) -> int | None:
+        """`--max-running-requests` when given; SGLang otherwise sizes it from free memory."""
+        return positive_int_flag(backend_parameters, "--max-running-requests")

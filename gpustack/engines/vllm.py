@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from gpustack.engines.backend_parameters import float_flag, has_flag
+from gpustack.engines.backend_parameters import float_flag, has_flag, positive_int_flag
 from gpustack.engines.base import (
     Category,
     LaunchContext,
@@ -20,6 +20,9 @@ from gpustack.engines.base import (
 from gpustack.engines.gpu_fraction import estimate_gpu_fraction
 
 DEFAULT_GPU_MEMORY_UTILIZATION = 0.9
+# vLLM's own default for --max-num-seqs on most GPUs (some recent versions pick more on the
+# largest ones; a deployment that wants those sets max_concurrent_requests).
+DEFAULT_MAX_NUM_SEQS = 256
 _UTILIZATION_FLAG = "--gpu-memory-utilization"
 _SERVED = frozenset({Category.LLM, Category.EMBEDDING, Category.RERANKER, Category.SPEECH_TO_TEXT})
 
@@ -66,6 +69,10 @@ class VLLMEngine:
         # Deployments must never phone home; the model files are already local.
         env = {"VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1"}
         return LaunchSpec(argv=argv, env=env, health_path="/health")
+
+    def default_concurrency(self, backend_parameters: Sequence[str]) -> int | None:
+        """Sequences the scheduler batches at once: `--max-num-seqs`, else vLLM's default."""
+        return positive_int_flag(backend_parameters, "--max-num-seqs") or DEFAULT_MAX_NUM_SEQS
 
 
 def _vllm_command() -> str:
