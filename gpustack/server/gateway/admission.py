@@ -196,6 +196,11 @@ class Admission:
             self._configure(gate, route)
         return gate
 
+    def load(self, name: str) -> tuple[int, int]:
+        """Requests of that model running and waiting, on this server."""
+        gate = self._gates.get(name)
+        return (0, 0) if gate is None else (gate.in_use, gate.waiting)
+
     def sync(self, routes: Mapping[str, ModelRoute]) -> None:
         """Adapt every gate to a new route table (a `RouteTable` listener).
 

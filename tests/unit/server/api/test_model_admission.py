@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -108,3 +109,23 @@ async def test_out_of_range_settings_are_400(
     model = (await admin.post("/v2/models", json=GGUF)).json()
     updated = await admin.put(f"/v2/models/{model['id']}", json=fields)
     assert updated.status_code == 400, updated.text
+
+
+async def test_dashboard_shows_running_and_queued_requests_per_model(
+    server: tuple[httpx.AsyncClient, ServerContext], admin: httpx.AsyncClient
+) -> None:
+    ctx = server[1]
+    body = {**GGUF, "backend": "llama.cpp", "max_concurrent_requests": 1}
+    model = (await admin.post("/v2/models", json=body)).json()
+    await _run_one_instance(ctx, model["id"], "llama.cpp")
+    ctx.routes.replace_all(await build_routes(ctx))
+    transport = admin._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    gate = transport.app.state.gateway.admission.gate(ctx.routes.get("tiny"))  # type: ignore[attr-defined]
+    assert gate.try_enter()
+    waiter = asyncio.create_task(gate.wait())
+    await asyncio.sleep(0)
+    board = (await admin.get("/v2/dashboard")).json()
+    (shown,) = [m for m in board["active_models"] if m["name"] == "tiny"]
+    assert (shown["in_flight"], shown["queued"]) == (1, 1)
+    waiter.cancel()
