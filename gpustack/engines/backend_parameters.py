@@ -38,6 +38,16 @@ def int_flag(params: Sequence[str], *names: str) -> int | None:
         raise ValueError(f"{names[0]} expects an integer, got {value!r}") from None
 
 
+def positive_int_flag(params: Sequence[str], *names: str) -> int | None:
+    """An integer flag's value when it is a positive number; None when it is absent,
+    malformed (launching the engine reports that) or automatic (0 or -1)."""
+    try:
+        value = int_flag(params, *names)
+    except ValueError:
+        return None
+    return value if value is not None and value > 0 else None
+
+
 def float_flag(params: Sequence[str], *names: str) -> float | None:
     """A float flag's value; ValueError names the flag when it is not a number."""
     value = flag_value(params, *names)

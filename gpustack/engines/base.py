@@ -163,3 +163,9 @@ class Engine(Protocol):
     def build_launch(self, ctx: LaunchContext) -> LaunchSpec:
         """The command and environment of one instance."""
         ...
+
+    def default_concurrency(self, backend_parameters: Sequence[str]) -> int | None:
+        """Requests one instance runs at once with these parameters; None when the engine
+        sets no bound or it is unknown. The gateway admits this many per instance unless the
+        deployment names its own `max_concurrent_requests`."""
+        ...

@@ -86,3 +86,7 @@ class CustomEngine:
         if not health.startswith("/"):
             health = "/" + health
         return LaunchSpec(argv=argv, env={}, health_path=health)
+
+    def default_concurrency(self, backend_parameters: Sequence[str]) -> int | None:
+        # An unknown server: only the deployment's own max_concurrent_requests bounds it.
+        return None

@@ -5,7 +5,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from gpustack.engines.backend_parameters import flag_value, has_flag, int_flag, without_flag
+from gpustack.engines.backend_parameters import (
+    flag_value,
+    has_flag,
+    int_flag,
+    positive_int_flag,
+    without_flag,
+)
 from gpustack.engines.base import (
     Category,
     LaunchContext,
@@ -127,6 +133,10 @@ class LlamaCppEngine:
             argv += ["--mmproj", str(files.mmproj)]
         argv += user_params
         return LaunchSpec(argv=argv, env=env, health_path="/health")
+
+    def default_concurrency(self, backend_parameters: Sequence[str]) -> int | None:
+        """The server's slots: `--parallel` as given, else the value `build_launch` passes."""
+        return positive_int_flag(backend_parameters, *_PARALLEL_FLAGS) or DEFAULT_PARALLEL
 
 
 def _gpu_layers(ctx: LaunchContext) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from gpustack.engines.backend_parameters import has_flag
+from gpustack.engines.backend_parameters import has_flag, positive_int_flag
 from gpustack.engines.base import Category, LaunchContext, ResponseQuirks
 from gpustack.engines.gpu_fraction import GpuFractionEngine
 
@@ -47,3 +47,7 @@ class SGLangEngine(GpuFractionEngine):
         if Category.EMBEDDING in ctx.categories and not has_flag(params, "--is-embedding"):
             return ["--is-embedding"]
         return []
+
+    def default_concurrency(self, backend_parameters: Sequence[str]) -> int | None:
+        """`--max-running-requests` when given; SGLang otherwise sizes it from free memory."""
+        return positive_int_flag(backend_parameters, "--max-running-requests")

@@ -6,11 +6,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from gpustack.engines.backend_parameters import has_flag
+from gpustack.engines.backend_parameters import has_flag, positive_int_flag
 from gpustack.engines.base import Category, LaunchContext, ResponseQuirks
 from gpustack.engines.gpu_fraction import GpuFractionEngine
 
 DEFAULT_GPU_MEMORY_UTILIZATION = 0.9
+# vLLM's own default for --max-num-seqs on most GPUs (some recent versions pick more on the
+# largest ones; a deployment that wants those sets max_concurrent_requests).
+DEFAULT_MAX_NUM_SEQS = 256
 
 
 class VLLMEngine(GpuFractionEngine):
@@ -53,6 +56,10 @@ class VLLMEngine(GpuFractionEngine):
     def launch_env(self) -> dict[str, str]:
         # Deployments must never phone home; the model files are already local.
         return {"VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1"}
+
+    def default_concurrency(self, backend_parameters: Sequence[str]) -> int | None:
+        """`--max-num-seqs` when given, else vLLM's default."""
+        return positive_int_flag(backend_parameters, "--max-num-seqs") or DEFAULT_MAX_NUM_SEQS
 
 
 def _vllm_command() -> str:

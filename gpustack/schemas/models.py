@@ -19,6 +19,22 @@ ClaimBytes = Annotated[int, Field(ge=0, le=INT64_MAX)]
 # Names are the `model` field clients send: keep them URL-path safe (no slash, no spaces).
 MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 
+MAX_CONCURRENT_REQUESTS = 1_000_000
+MAX_QUEUE_LENGTH = 100_000
+MAX_QUEUE_WAIT_S = 3600.0
+_CONCURRENCY_DOC = (
+    "Requests each instance serves at once; more wait in the queue. "
+    "Default: the engine's own (llama.cpp --parallel, vLLM --max-num-seqs)."
+)
+_QUEUE_LENGTH_DOC = (
+    "Requests that may wait for a free slot (0: none); one more is answered 429 "
+    "queue_full. Default: 100."
+)
+_QUEUE_WAIT_DOC = (
+    "Seconds a request may wait for a free slot before it is answered 429 "
+    "queue_timeout. Default: 60."
+)
+
 
 class SourceKind(StrEnum):
     """The model sources a deployment may name (DESIGN §4 ``source``)."""
@@ -106,6 +122,17 @@ class ModelSpec(ModelSource):
     cpu_offloading: bool = True
     distributed_inference_across_workers: bool = False
     restart_on_error: bool = True
+    # Admission in the gateway; None takes the default (the engine's own concurrency, and
+    # the gateway's queue bounds). A change takes effect without restarting instances.
+    max_concurrent_requests: int | None = Field(
+        default=None, ge=1, le=MAX_CONCURRENT_REQUESTS, description=_CONCURRENCY_DOC
+    )
+    max_queue_length: int | None = Field(
+        default=None, ge=0, le=MAX_QUEUE_LENGTH, description=_QUEUE_LENGTH_DOC
+    )
+    max_queue_wait: float | None = Field(
+        default=None, ge=0, le=MAX_QUEUE_WAIT_S, description=_QUEUE_WAIT_DOC
+    )
 
     @model_validator(mode="after")
     def _check_backend(self) -> Self:
@@ -166,6 +193,15 @@ class ModelUpdate(BaseModel):
     cpu_offloading: bool | None = None
     distributed_inference_across_workers: bool | None = None
     restart_on_error: bool | None = None
+    max_concurrent_requests: int | None = Field(
+        default=None, ge=1, le=MAX_CONCURRENT_REQUESTS, description=_CONCURRENCY_DOC
+    )
+    max_queue_length: int | None = Field(
+        default=None, ge=0, le=MAX_QUEUE_LENGTH, description=_QUEUE_LENGTH_DOC
+    )
+    max_queue_wait: float | None = Field(
+        default=None, ge=0, le=MAX_QUEUE_WAIT_S, description=_QUEUE_WAIT_DOC
+    )
     source: SourceKind | None = None
     huggingface_repo_id: str | None = None
     huggingface_filename: str | None = None
@@ -201,6 +237,9 @@ class Model(TimestampColumns, table=True):
     cpu_offloading: bool = True
     distributed_inference_across_workers: bool = False
     restart_on_error: bool = True
+    max_concurrent_requests: int | None = None
+    max_queue_length: int | None = None
+    max_queue_wait: float | None = None
     state: str = ModelState.PENDING.value
     state_message: str = ""
     ready_replicas: int = 0

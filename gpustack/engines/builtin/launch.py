@@ -38,6 +38,9 @@ class BuiltinEngine:
     # interpreter and libraries do not.
     weights_factor: float = 1.5
     overhead_bytes: int = 256 * MIB
+    # The server runs one inference at a time; a few admitted at once keep it busy between
+    # requests, and the rest wait in the gateway's bounded queue instead of its lock.
+    concurrency: int | None = 4
 
     def serves(self, profile: ModelProfile, categories: Sequence[Category]) -> bool:
         wanted = set(categories) or set(profile.categories)
@@ -67,6 +70,9 @@ class BuiltinEngine:
             "HF_HUB_OFFLINE": "1",
         }
         return LaunchSpec(argv=argv, env=env, health_path=HEALTH_PATH)
+
+    def default_concurrency(self, backend_parameters: Sequence[str]) -> int | None:
+        return self.concurrency
 
     def extra_args(self, ctx: LaunchContext) -> list[str]:
         """Engine-specific flags placed before the user's backend parameters."""

@@ -1,4 +1,5 @@
-"""/v2/dashboard: counts, current cluster load, token usage over time, top users, active models."""
+"""/v2/dashboard: counts, current cluster load, token usage over time, top users, active models
+(with the requests this server's gateway runs and queues for each)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,8 @@ async def dashboard(principal: UserPrincipal, ctx: Ctx, session: Session) -> dic
     models = list((await session.exec(select(Model).order_by(Model.name))).all())
     instance_count = (await session.exec(select(func.count()).select_from(ModelInstance))).one()
     gpus = sum(len((w.status or {}).get("gpu_devices") or []) for w in workers)
+    admission = ctx.gateway.admission
+    loads = {m.name: admission.load(m.name) for m in models}
     today = utcnow().date()
     start = today - timedelta(days=HISTORY_DAYS - 1)
     return {
@@ -89,6 +92,9 @@ async def dashboard(principal: UserPrincipal, ctx: Ctx, session: Session) -> dic
                 "replicas": m.replicas,
                 "categories": m.categories,
                 "state": m.state,
+                # This server's gateway: requests running and waiting for a slot.
+                "in_flight": loads[m.name][0],
+                "queued": loads[m.name][1],
             }
             for m in models
         ],

@@ -1,5 +1,8 @@
 """Keeps the gateway's route table equal to the database: model name → running endpoints.
 
+Each endpoint carries how many requests the gateway lets it run at once: the deployment's
+`max_concurrent_requests`, else what its engine runs with those backend parameters.
+
 Rebuilt wholesale (one query per table) shortly after any change of models, instances or
 workers; reads on the request path are then a dict lookup.
 """
@@ -9,9 +12,12 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+from collections.abc import Mapping
 
 from sqlmodel import select
 
+from gpustack.engines.base import Engine
+from gpustack.engines.registry import default_registry
 from gpustack.schemas.events import ResourceKind
 from gpustack.schemas.model_instances import InstanceState, ModelInstance
 from gpustack.schemas.models import Model
@@ -37,7 +43,11 @@ def is_loopback(address: str) -> bool:
 
 
 def endpoint_for(
-    instance: ModelInstance, worker: Worker, cluster_token: str, direct: bool
+    instance: ModelInstance,
+    worker: Worker,
+    cluster_token: str,
+    direct: bool,
+    max_concurrent: int | None = None,
 ) -> Endpoint:
     """Engines on this machine are reached directly; others through their worker's proxy.
 
@@ -45,12 +55,26 @@ def endpoint_for(
     """
     assert instance.id is not None
     if direct and is_loopback(worker.ip) and instance.port:
-        return Endpoint(instance.id, f"http://127.0.0.1:{instance.port}")
+        url = f"http://127.0.0.1:{instance.port}"
+        return Endpoint(instance.id, url, max_concurrent=max_concurrent)
     headers = worker_auth_headers(worker, cluster_token)
-    return Endpoint(instance.id, proxy_url(worker, instance.id), headers)
+    return Endpoint(instance.id, proxy_url(worker, instance.id), headers, max_concurrent)
 
 
-async def build_routes(ctx: ServerContext) -> list[ModelRoute]:
+def instance_concurrency(
+    model: Model, instance: ModelInstance, engines: Mapping[str, Engine]
+) -> int | None:
+    """Requests one instance may run at once; None (no bound) for an engine not known here."""
+    if model.max_concurrent_requests is not None:
+        return model.max_concurrent_requests
+    engine = engines.get(instance.backend or model.backend or "")
+    return None if engine is None else engine.default_concurrency(model.backend_parameters)
+
+
+async def build_routes(
+    ctx: ServerContext, engines: Mapping[str, Engine] | None = None
+) -> list[ModelRoute]:
+    engines = default_registry() if engines is None else engines
     async with ctx.sessions() as session:
         models = (await session.exec(select(Model))).all()
         running = (
@@ -59,15 +83,21 @@ async def build_routes(ctx: ServerContext) -> list[ModelRoute]:
             )
         ).all()
         workers = {w.id: w for w in (await session.exec(select(Worker))).all()}
+    models_by_id = {m.id: m for m in models}
     by_model: dict[int, list[Endpoint]] = {}
     # The engine the scheduler recorded on the running instances says whose quirks to expect.
     backends: dict[int, str] = {}
     for instance in running:
         worker = workers.get(instance.worker_id)
-        if worker is None or worker.state not in ("ready", "maintenance"):
+        model = models_by_id.get(instance.model_id)
+        if model is None or worker is None or worker.state not in ("ready", "maintenance"):
             continue
         endpoint = endpoint_for(
-            instance, worker, ctx.cluster_token, ctx.config.gateway_direct_loopback
+            instance,
+            worker,
+            ctx.cluster_token,
+            ctx.config.gateway_direct_loopback,
+            instance_concurrency(model, instance, engines),
         )
         by_model.setdefault(instance.model_id, []).append(endpoint)
         backends.setdefault(instance.model_id, instance.backend or "")
@@ -81,6 +111,8 @@ async def build_routes(ctx: ServerContext) -> list[ModelRoute]:
             capabilities=tuple((model.meta or {}).get("capabilities") or ()),
             context_length=(model.meta or {}).get("context_length"),
             created_at=int(model.created_at.timestamp()),
+            max_queue_length=model.max_queue_length,
+            max_queue_wait_s=model.max_queue_wait,
         )
         for model in models
         if model.id is not None

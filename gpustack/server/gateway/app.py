@@ -1,9 +1,9 @@
 """The gateway as one raw ASGI application, mounted at each of `prefixes.PREFIXES`.
 
 Every inference request takes the same way, whatever its operation: look the operation up by
-path → auth → `parse` → route and access → `prepare` → limits → balancer → upstream →
-the operation's `relay` → usage, limits and metrics. What differs per API lives in its
-operation module (`operations/`).
+path → auth → `parse` → route and access → `prepare` → limits → admission (a slot of the
+model, or a place in its queue) → balancer → upstream → the operation's `relay` → usage,
+limits and metrics. What differs per API lives in its operation module (`operations/`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -19,6 +20,7 @@ from starlette.datastructures import Headers
 from gpustack.engines.base import Engine
 from gpustack.engines.registry import default_registry
 
+from .admission import Admission
 from .asgi import Receive, Scope, Send
 from .auth import Authenticator, authenticate_for_inference
 from .balancer import Balancer
@@ -72,6 +74,9 @@ class GatewayApp:
         self.metrics = metrics or GatewayMetrics()
         self.balancer = Balancer(settings.affinity_load_factor)
         self.limiter = RateLimiter()
+        self.admission = Admission(
+            self.metrics, settings.max_queue_length, settings.max_queue_wait_s
+        )
         self.usage = UsageRecorder(
             usage_sink,
             batch_size=settings.usage_batch_size,
@@ -87,10 +92,12 @@ class GatewayApp:
         self._operations = operations
 
     async def startup(self) -> None:
+        self.routes.add_listener(self.admission.sync)
         await self._transport.start()
         await self.usage.start()
 
     async def shutdown(self) -> None:
+        self.routes.remove_listener(self.admission.sync)
         await self.usage.stop()
         await self._transport.close()
 
@@ -212,16 +219,35 @@ class GatewayApp:
         upstream: UpstreamRequest,
         outcome: Outcome,
     ) -> None:
-        endpoint, response = await self._connect(op, call, upstream)
-        outcome.instance_id = endpoint.instance_id
-        gauge = self.metrics.in_flight_gauge(call.route.name, endpoint.instance_id)
-        gauge.inc()
+        gate = self.admission.gate(call.route)
+        queued = not gate.try_enter()
+        if queued:
+            await gate.wait()
         try:
-            await op.relay(call, upstream, response, send, outcome)
+            if queued:
+                call = self._rerouted(call)
+            endpoint, response = await self._connect(op, call, upstream)
+            outcome.instance_id = endpoint.instance_id
+            gauge = self.metrics.in_flight_gauge(call.route.name, endpoint.instance_id)
+            gauge.inc()
+            try:
+                await op.relay(call, upstream, response, send, outcome)
+            finally:
+                gauge.dec()
+                response.release()
+                self.balancer.release(endpoint)
         finally:
-            gauge.dec()
-            response.release()
-            self.balancer.release(endpoint)
+            gate.leave()
+
+    def _rerouted(self, call: Call) -> Call:
+        """After a wait in the queue: the model's instances as they are now."""
+        name = call.route.name
+        route = self.routes.get(name)
+        if route is None:
+            raise model_not_found(name)
+        if not route.endpoints:
+            raise no_instance(name)
+        return call if route is call.route else replace(call, route=route)
 
     async def _connect(
         self, op: Operation[Any], call: Call, upstream: UpstreamRequest

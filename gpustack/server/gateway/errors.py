@@ -84,6 +84,28 @@ def rate_limited(message: str, retry_after: int) -> GatewayError:
     )
 
 
+def queue_full(model: str, waiting: int, retry_after: int) -> GatewayError:
+    return GatewayError(
+        429,
+        f"The model '{model}' is serving all the requests it can and {waiting} more are "
+        f"waiting; no place is left in its queue. Retry after {retry_after} s.",
+        type="rate_limit_error",
+        code="queue_full",
+        retry_after=retry_after,
+    )
+
+
+def queue_timeout(model: str, waited_s: float, retry_after: int) -> GatewayError:
+    return GatewayError(
+        429,
+        f"The model '{model}' had no free slot for this request within {waited_s:g} s. "
+        f"Retry after {retry_after} s.",
+        type="rate_limit_error",
+        code="queue_timeout",
+        retry_after=retry_after,
+    )
+
+
 def upstream_failure(exc: UpstreamError, model: str) -> GatewayError:
     """The one answer to an engine that failed, before its answer or mid-way through it."""
     if isinstance(exc, UpstreamTimeout):

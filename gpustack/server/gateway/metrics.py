@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -9,6 +10,17 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 _TTFT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60)
+_QUEUE_WAIT_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueMetrics:
+    """One model's admission metrics, looked up once per model."""
+
+    length: Gauge
+    wait: Histogram
+    full: Counter
+    timeout: Counter
 
 
 class GatewayMetrics:
@@ -58,6 +70,26 @@ class GatewayMetrics:
             registry=r,
         )
 
+        self.queue_length = Gauge(
+            "gpustack_gateway_queue_length",
+            "Requests waiting for a free slot of a model.",
+            ("model",),
+            registry=r,
+        )
+        self.queue_wait = Histogram(
+            "gpustack_gateway_queue_wait_seconds",
+            "Time a request waited for a free slot (only requests that found none free).",
+            ("model",),
+            buckets=_QUEUE_WAIT_BUCKETS,
+            registry=r,
+        )
+        self.rejected = Counter(
+            "gpustack_gateway_queue_rejected",
+            "Requests answered 429 by admission, by model and reason (queue_full, queue_timeout).",
+            ("model", "reason"),
+            registry=r,
+        )
+
         # Child lookups by label values cost a lock and a hash per call: keep them.
         self._children: dict[tuple[object, ...], Any] = {}
 
@@ -71,6 +103,14 @@ class GatewayMetrics:
     def in_flight_gauge(self, model: str, instance_id: int) -> Gauge:
         gauge: Gauge = self._child(self.in_flight, model, str(instance_id))
         return gauge
+
+    def queue(self, model: str) -> QueueMetrics:
+        return QueueMetrics(
+            length=self.queue_length.labels(model),
+            wait=self.queue_wait.labels(model),
+            full=self.rejected.labels(model, "queue_full"),
+            timeout=self.rejected.labels(model, "queue_timeout"),
+        )
 
     def observe(
         self,

@@ -33,5 +33,9 @@ class GatewaySettings:
     usage_batch_size: int = 200
     usage_flush_interval_s: float = 1.0
     usage_queue_size: int = 100_000
+    # Admission: requests beyond a model's concurrent slots wait in a FIFO of at most this
+    # many, for at most this long, unless the deployment sets its own bounds.
+    max_queue_length: int = 100
+    max_queue_wait_s: float = 60.0
     # Largest accepted request body (audio and image uploads included).
     max_body_bytes: int = 256 * 1024 * 1024

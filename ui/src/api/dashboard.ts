@@ -33,6 +33,9 @@ export interface Dashboard {
     ready_replicas: number;
     replicas: number;
     categories: string[];
+    /** Requests this server's gateway runs and holds in the queue for the model. */
+    in_flight?: number;
+    queued?: number;
   }[];
 }
 

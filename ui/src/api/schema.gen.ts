@@ -1055,6 +1055,21 @@ export interface components {
              * @default true
              */
             restart_on_error: boolean;
+            /**
+             * Max Concurrent Requests
+             * @description Requests each instance serves at once; more wait in the queue. Default: the engine's own (llama.cpp --parallel, vLLM --max-num-seqs).
+             */
+            max_concurrent_requests?: number | null;
+            /**
+             * Max Queue Length
+             * @description Requests that may wait for a free slot (0: none); one more is answered 429 queue_full. Default: 100.
+             */
+            max_queue_length?: number | null;
+            /**
+             * Max Queue Wait
+             * @description Seconds a request may wait for a free slot before it is answered 429 queue_timeout. Default: 60.
+             */
+            max_queue_wait?: number | null;
             /** Id */
             id: number;
             state: components["schemas"]["ModelState"];
@@ -1137,6 +1152,21 @@ export interface components {
              * @default true
              */
             restart_on_error: boolean;
+            /**
+             * Max Concurrent Requests
+             * @description Requests each instance serves at once; more wait in the queue. Default: the engine's own (llama.cpp --parallel, vLLM --max-num-seqs).
+             */
+            max_concurrent_requests?: number | null;
+            /**
+             * Max Queue Length
+             * @description Requests that may wait for a free slot (0: none); one more is answered 429 queue_full. Default: 100.
+             */
+            max_queue_length?: number | null;
+            /**
+             * Max Queue Wait
+             * @description Seconds a request may wait for a free slot before it is answered 429 queue_timeout. Default: 60.
+             */
+            max_queue_wait?: number | null;
         };
         /**
          * ModelState
@@ -1186,6 +1216,21 @@ export interface components {
             distributed_inference_across_workers?: boolean | null;
             /** Restart On Error */
             restart_on_error?: boolean | null;
+            /**
+             * Max Concurrent Requests
+             * @description Requests each instance serves at once; more wait in the queue. Default: the engine's own (llama.cpp --parallel, vLLM --max-num-seqs).
+             */
+            max_concurrent_requests?: number | null;
+            /**
+             * Max Queue Length
+             * @description Requests that may wait for a free slot (0: none); one more is answered 429 queue_full. Default: 100.
+             */
+            max_queue_length?: number | null;
+            /**
+             * Max Queue Wait
+             * @description Seconds a request may wait for a free slot before it is answered 429 queue_timeout. Default: 60.
+             */
+            max_queue_wait?: number | null;
             source?: components["schemas"]["SourceKind"] | null;
             /** Huggingface Repo Id */
             huggingface_repo_id?: string | null;

@@ -160,6 +160,8 @@ function TopTables({ d }: { d: Dashboard }) {
               { title: t('common.name'), dataIndex: 'name' },
               { title: t('deploy.ready'), render: (_, m) => `${m.ready_replicas} / ${m.replicas}` },
               { title: t('deploy.category'), dataIndex: 'categories', render: (c: string[]) => c?.map((x) => <Tag key={x}>{x}</Tag>) },
+              { title: t('dashboard.inFlight'), render: (_, m) => m.in_flight ?? 0 },
+              { title: t('dashboard.queued'), render: (_, m) => m.queued ?? 0 },
             ]}
           />
         </Card>

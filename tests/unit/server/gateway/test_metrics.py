@@ -46,5 +46,6 @@ def test_grafana_dashboard_queries_only_metrics_the_gateway_exports() -> None:
     metrics = GatewayMetrics()
     metrics.observe("m", "chat.completions", 500, 0.1, 0.05, 1, 1)
     metrics.in_flight.labels("m", "1").inc()
+    metrics.queue("m")
     exported = set(re.findall(r"^(gpustack_gateway_\w+)", metrics.render().decode(), re.M))
     assert used and used <= exported

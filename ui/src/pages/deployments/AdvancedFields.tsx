@@ -1,10 +1,10 @@
-import { Checkbox, Flex, Form, Input, InputNumber, Select } from 'antd';
+import { Checkbox, Divider, Flex, Form, Input, InputNumber, Select } from 'antd';
 import { gpusApi } from '../../api/gpus';
 import { KeyValueEditor } from '../../components/KeyValueEditor';
 import { useAsync } from '../../hooks/useAsync';
 import { useI18n } from '../../i18n';
 
-/** Placement, engine parameters and environment. */
+/** Placement, engine parameters, environment, and how many requests the gateway admits. */
 export function AdvancedFields() {
   const { t } = useI18n();
   const gpus = useAsync(() => gpusApi.list().then((r) => r.items).catch(() => []), []);
@@ -61,6 +61,20 @@ export function AdvancedFields() {
       <Form.Item name="env" label={t('deploy.env')}>
         <KeyValueEditor />
       </Form.Item>
+      <Divider orientation="left" plain>
+        {t('deploy.serving')}
+      </Divider>
+      <Flex gap={12}>
+        <Form.Item name="max_concurrent_requests" label={t('deploy.maxConcurrent')} extra={t('deploy.maxConcurrentHelp')} style={{ flex: 1 }}>
+          <InputNumber min={1} precision={0} style={{ width: '100%' }} data-testid="deploy-max-concurrent" />
+        </Form.Item>
+        <Form.Item name="max_queue_length" label={t('deploy.maxQueueLength')} extra={t('deploy.maxQueueLengthHelp')} style={{ flex: 1 }}>
+          <InputNumber min={0} precision={0} style={{ width: '100%' }} data-testid="deploy-max-queue-length" />
+        </Form.Item>
+        <Form.Item name="max_queue_wait" label={t('deploy.maxQueueWait')} extra={t('deploy.maxQueueWaitHelp')} style={{ flex: 1 }}>
+          <InputNumber min={0} max={3600} style={{ width: '100%' }} data-testid="deploy-max-queue-wait" />
+        </Form.Item>
+      </Flex>
     </>
   );
 }

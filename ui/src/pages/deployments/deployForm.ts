@@ -26,6 +26,9 @@ export interface DeployFormValues {
   backend_command?: string;
   health_path?: string;
   env: Pairs;
+  max_concurrent_requests?: number | null;
+  max_queue_length?: number | null;
+  max_queue_wait?: number | null;
 }
 
 export const defaultValues: DeployFormValues = {
@@ -61,6 +64,9 @@ export function toSpec(v: DeployFormValues): ModelSpec {
     cpu_offloading: v.cpu_offloading,
     distributed_inference_across_workers: v.distributed_inference_across_workers,
     restart_on_error: v.restart_on_error,
+    max_concurrent_requests: v.max_concurrent_requests ?? null,
+    max_queue_length: v.max_queue_length ?? null,
+    max_queue_wait: v.max_queue_wait ?? null,
   };
   if (v.category !== 'auto') spec.categories = [v.category];
   if (v.source === 'huggingface') {
@@ -104,6 +110,9 @@ export function fromModel(m: Model): DeployFormValues {
     backend_command: m.backend_command ?? undefined,
     health_path: m.health_path ?? undefined,
     env: toPairs(m.env),
+    max_concurrent_requests: m.max_concurrent_requests ?? null,
+    max_queue_length: m.max_queue_length ?? null,
+    max_queue_wait: m.max_queue_wait ?? null,
   };
 }
 
