@@ -32,7 +32,7 @@ _QUEUE_LENGTH_DOC = (
 )
 _QUEUE_WAIT_DOC = (
     "Seconds a request may wait for a free slot before it is answered 429 "
-    "queue_timeout. Default: 60."
+    "queue_timeout. Default: 300."
 )
 
 

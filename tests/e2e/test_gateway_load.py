@@ -23,7 +23,10 @@ from tests.support.processes import instances_of, wait_until
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory: pytest.TempPathFactory, tiny_llama_gguf: Path) -> Iterator[GatewayCluster]:
     with gateway_cluster(tmp_path_factory.mktemp("gateway-load")) as gw:
-        gw.deploy("tiny", tiny_llama_gguf, replicas=2)
+        # Every request goes straight to an engine: these tests are about the balancer and
+        # failover; admission (which would hand slots to whichever replica frees one first)
+        # has tests of its own.
+        gw.deploy("tiny", tiny_llama_gguf, replicas=2, max_concurrent_requests=64)
         gw.wait_running(["tiny"])
         gw.wait_routed(["tiny"])
         yield gw

@@ -49,7 +49,7 @@ class AdmissionGate:
         metrics: QueueMetrics,
         capacity: int | None = None,
         max_queue: int = 100,
-        max_wait_s: float = 60.0,
+        max_wait_s: float = 300.0,
     ) -> None:
         self.model = model
         self.route: ModelRoute | None = None  # what the settings were last taken from

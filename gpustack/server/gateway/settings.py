@@ -36,6 +36,7 @@ class GatewaySettings:
     # Admission: requests beyond a model's concurrent slots wait in a FIFO of at most this
     # many, for at most this long, unless the deployment sets its own bounds.
     max_queue_length: int = 100
-    max_queue_wait_s: float = 60.0
+    # Generous: a queued request used to wait inside the engine for as long as it took.
+    max_queue_wait_s: float = 300.0
     # Largest accepted request body (audio and image uploads included).
     max_body_bytes: int = 256 * 1024 * 1024

@@ -1067,7 +1067,7 @@ export interface components {
             max_queue_length?: number | null;
             /**
              * Max Queue Wait
-             * @description Seconds a request may wait for a free slot before it is answered 429 queue_timeout. Default: 60.
+             * @description Seconds a request may wait for a free slot before it is answered 429 queue_timeout. Default: 300.
              */
             max_queue_wait?: number | null;
             /** Id */
@@ -1164,7 +1164,7 @@ export interface components {
             max_queue_length?: number | null;
             /**
              * Max Queue Wait
-             * @description Seconds a request may wait for a free slot before it is answered 429 queue_timeout. Default: 60.
+             * @description Seconds a request may wait for a free slot before it is answered 429 queue_timeout. Default: 300.
              */
             max_queue_wait?: number | null;
         };
@@ -1228,7 +1228,7 @@ export interface components {
             max_queue_length?: number | null;
             /**
              * Max Queue Wait
-             * @description Seconds a request may wait for a free slot before it is answered 429 queue_timeout. Default: 60.
+             * @description Seconds a request may wait for a free slot before it is answered 429 queue_timeout. Default: 300.
              */
             max_queue_wait?: number | null;
             source?: components["schemas"]["SourceKind"] | null;

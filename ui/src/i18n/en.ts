@@ -127,7 +127,7 @@ export const en = {
   'deploy.maxQueueLength': 'Queue length',
   'deploy.maxQueueLengthHelp': 'Requests that may wait for a free slot; more get 429. Empty: 100',
   'deploy.maxQueueWait': 'Queue wait (s)',
-  'deploy.maxQueueWaitHelp': 'Longest wait for a free slot before 429. Empty: 60',
+  'deploy.maxQueueWaitHelp': 'Longest wait for a free slot before 429. Empty: 300',
   'deploy.check': 'Compatibility',
   'deploy.checking': 'Checking compatibility…',
   'deploy.compatible': 'Compatible',

@@ -129,7 +129,7 @@ export const zh: Record<MessageKey, string> = {
   'deploy.maxQueueLength': '队列长度',
   'deploy.maxQueueLengthHelp': '可等待空闲槽位的请求数；超出返回 429。留空：100',
   'deploy.maxQueueWait': '队列等待（秒）',
-  'deploy.maxQueueWaitHelp': '等待空闲槽位的最长时间，超时返回 429。留空：60',
+  'deploy.maxQueueWaitHelp': '等待空闲槽位的最长时间，超时返回 429。留空：300',
   'deploy.check': '兼容性',
   'deploy.checking': '正在检查兼容性…',
   'deploy.compatible': '兼容',
