@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from gpustack.engines.backend_parameters import float_flag, has_flag
 from gpustack.engines.base import (
@@ -18,6 +16,8 @@ from gpustack.engines.base import (
     ResponseQuirks,
 )
 from gpustack.engines.gpu_fraction import estimate_gpu_fraction
+from gpustack.engines.vllm_cpu import CPU_ENV, cpu_arguments, estimate_cpu
+from gpustack.engines.vllm_install import server_command, vllm_executable
 
 DEFAULT_GPU_MEMORY_UTILIZATION = 0.9
 _UTILIZATION_FLAG = "--gpu-memory-utilization"
@@ -28,7 +28,7 @@ class VLLMEngine:
     """`vllm serve <path>`; claims --gpu-memory-utilization of each GPU it gets."""
 
     name = "vllm"
-    runs_on = frozenset({"cuda", "linux"})
+    runs_on = frozenset({"cuda", "cpu", "linux"})
     quirks = ResponseQuirks(
         rerank_returns_documents=True,
         rerank_sorted=True,
@@ -40,6 +40,8 @@ class VLLMEngine:
         return profile.format == ModelFormat.SAFETENSORS and set(categories) <= _SERVED
 
     def estimate(self, profile: ModelProfile, request: PlacementRequest) -> ResourceEstimate:
+        if request.gpu_count == 0:
+            return estimate_cpu(profile, request)
         fraction = float_flag(request.backend_parameters, _UTILIZATION_FLAG)
         return estimate_gpu_fraction(
             profile, request, fraction or DEFAULT_GPU_MEMORY_UTILIZATION, _UTILIZATION_FLAG
@@ -47,13 +49,9 @@ class VLLMEngine:
 
     def build_launch(self, ctx: LaunchContext) -> LaunchSpec:
         params = list(ctx.backend_parameters)
-        argv = [
-            _vllm_command(),
-            "serve",
-            str(ctx.model_path),
-            "--served-model-name",
-            ctx.model_name,
-        ]
+        executable = vllm_executable(ctx.data_dir, None, ctx.env)
+        argv = [*server_command(executable), str(ctx.model_path)]
+        argv += ["--served-model-name", ctx.model_name]
         argv += ["--host", ctx.host, "--port", str(ctx.port)]
         if len(ctx.gpu_indexes) > 1 and not has_flag(params, "--tensor-parallel-size", "-tp"):
             argv += ["--tensor-parallel-size", str(len(ctx.gpu_indexes))]
@@ -62,13 +60,11 @@ class VLLMEngine:
         pooling = {Category.EMBEDDING, Category.RERANKER} & set(ctx.categories)
         if pooling and not has_flag(params, "--runner", "--task"):
             argv += ["--runner", "pooling"]
+        if not ctx.gpu_indexes:
+            argv += cpu_arguments(params, ctx.env)
         argv += params
         # Deployments must never phone home; the model files are already local.
         env = {"VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1"}
+        if not ctx.gpu_indexes:
+            env.update(CPU_ENV)
         return LaunchSpec(argv=argv, env=env, health_path="/health")
-
-
-def _vllm_command() -> str:
-    """vllm installed beside this interpreter (a venv the worker's PATH may not list), else PATH."""
-    beside = Path(sys.executable).parent / "vllm"
-    return str(beside) if beside.is_file() else "vllm"
