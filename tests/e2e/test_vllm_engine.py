@@ -87,8 +87,9 @@ def test_runs_on_the_cpu_of_a_gpu_less_worker(gw: GatewayCluster) -> None:
 def test_chat_reports_usage_with_and_without_streaming(gw: GatewayCluster, prefix: str) -> None:
     sdk = gw.sdk(prefix)
     messages: Any = [{"role": "user", "content": "what is the capital of france?"}]
-    # vLLM's own `ignore_eos` passes through: a random model may pick its stop token early.
-    exact: Any = {"ignore_eos": True}
+    # vLLM's own `ignore_eos` passes through. Greedy decoding of the tiny model only picks
+    # visible tokens, so every streamed chunk carries text.
+    exact: Any = {"ignore_eos": True, "temperature": 0}
 
     reply = sdk.chat.completions.create(
         model="qwen-vllm", messages=messages, max_tokens=5, extra_body=exact
