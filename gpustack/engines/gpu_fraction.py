@@ -87,7 +87,9 @@ class GpuFractionEngine:
             argv += [self.context_length_flag, str(ctx.context_length)]
         argv += self.category_flags(ctx, params)
         argv += params
-        return LaunchSpec(argv=argv, env=self.launch_env(), health_path="/health")
+        # The deployment's own variables win over the engine's defaults.
+        env = {**self.launch_env(ctx), **ctx.env}
+        return LaunchSpec(argv=argv, env=env, health_path="/health")
 
     def command(self, ctx: LaunchContext) -> list[str]:
         """The server's command line up to the flags the worker fits."""
@@ -97,5 +99,5 @@ class GpuFractionEngine:
         """Flags the deployment's categories ask for, unless the user set them."""
         return []
 
-    def launch_env(self) -> dict[str, str]:
+    def launch_env(self, ctx: LaunchContext) -> dict[str, str]:
         return {}

@@ -173,6 +173,7 @@ class InstanceStarter:
                 data_dir=self.settings.data_dir,
                 health_path=model.health_path,
                 context_length=instance.context_length,
+                backend_version=instance.backend_version,
             )
             spec = engine.build_launch(context)
             await self.supervisor.start(

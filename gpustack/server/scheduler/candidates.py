@@ -31,6 +31,8 @@ class SchedulingRound:
     # binpack: fill the fullest GPU/worker that fits; spread: the emptiest.
     prefer_full: bool
     gpus_per_replica: int | None
+    # False for engines that run CPU-only only on workers without a usable GPU.
+    cpu_beside_gpus: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +154,8 @@ class PartialOffloadSelector:
 
 
 class CpuOnlySelector:
-    """Everything in RAM, for workers without a usable GPU or with full ones."""
+    """Everything in RAM, for workers without a usable GPU or (when the engine's one build
+    runs on both) with full ones."""
 
     kind = "cpu_only"
     per_worker = True
@@ -162,7 +165,8 @@ class CpuOnlySelector:
         return [
             Candidate(item, self.kind, (), estimate, 0)
             for item in eligible
-            if rnd.ledger.capacity(item.worker.id).ram_free >= estimate.ram_bytes
+            if (rnd.cpu_beside_gpus or not item.gpus)
+            and rnd.ledger.capacity(item.worker.id).ram_free >= estimate.ram_bytes
         ]
 
 

@@ -31,6 +31,10 @@ ACCELERATOR_BY_VENDOR = {
 KNOWN_OSES = frozenset({"linux", "darwin", "windows"})
 # What `runs_on` holds for an engine that runs anywhere (e.g. `custom`).
 ANYWHERE = "any"
+# An engine whose CPU build is an install of its own (vLLM): it runs CPU-only on workers
+# without a GPU it can use, never as a fallback on a worker whose GPUs are full.
+CPU_IF_NO_GPU = "cpu_if_no_gpu"
+CPU_TOKENS = frozenset({"cpu", CPU_IF_NO_GPU})
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +103,7 @@ class EngineFilter:
         runs_on = engine.runs_on
         self._anywhere = ANYWHERE in runs_on
         self._oses = runs_on & KNOWN_OSES
-        self._cpu = "cpu" in runs_on or self._anywhere
+        self._cpu = bool(CPU_TOKENS & runs_on) or self._anywhere
 
     def usable(self, gpu: GpuView) -> bool:
         runs_on = self._engine.runs_on

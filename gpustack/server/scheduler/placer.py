@@ -21,7 +21,14 @@ from gpustack.server.scheduler.candidates import (
 )
 from gpustack.server.scheduler.distributed import DistributedSelector
 from gpustack.server.scheduler.estimates import EstimateCache
-from gpustack.server.scheduler.filters import KNOWN_OSES, build_filters, run_filters
+from gpustack.server.scheduler.filters import (
+    ANYWHERE,
+    CPU_IF_NO_GPU,
+    CPU_TOKENS,
+    KNOWN_OSES,
+    build_filters,
+    run_filters,
+)
 from gpustack.server.scheduler.inputs import PlacementSpec, WorkerView
 from gpustack.server.scheduler.ladder_walk import LadderWalk
 from gpustack.server.scheduler.results import Placement, ReplicaPlan, ScheduleResult
@@ -58,6 +65,7 @@ def place_replicas(
         ledger=cluster.ledger,
         prefer_full=model.placement_strategy == PlacementStrategy.BINPACK,
         gpus_per_replica=selector.gpus_per_replica if selector else None,
+        cpu_beside_gpus=CPU_IF_NO_GPU not in engine.runs_on,
     )
     cpu_allowed = cpu_placement_allowed(model, engine)
     ladder = build_ladder(model, cpu_allowed)
@@ -107,12 +115,12 @@ def cpu_placement_allowed(model: PlacementSpec, engine: Engine) -> bool:
     """CPU only when the engine runs on CPU, no GPUs are pinned, and either the user allows
     CPU offloading or the engine has no accelerator to prefer."""
     runs_on = engine.runs_on
-    if "cpu" not in runs_on and "any" not in runs_on:
+    if not CPU_TOKENS & runs_on and ANYWHERE not in runs_on:
         return False
     selector = model.gpu_selector
     if selector and (selector.gpu_ids or selector.gpus_per_replica):
         return False
-    cpu_only_engine = not (runs_on - KNOWN_OSES - {"cpu"})
+    cpu_only_engine = not (runs_on - KNOWN_OSES - CPU_TOKENS)
     return model.cpu_offloading or cpu_only_engine
 
 

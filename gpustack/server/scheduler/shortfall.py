@@ -36,7 +36,7 @@ def explain_no_fit(
 def shortfall(item: Eligibility, rnd: SchedulingRound, cpu_allowed: bool) -> str:
     """What the worker lacks for the placement that came closest to fitting."""
     attempts = [_gpu_attempt(item, rnd, n) for n in _gpu_counts(item, rnd.gpus_per_replica)]
-    if cpu_allowed:
+    if cpu_allowed and (rnd.cpu_beside_gpus or not item.gpus):
         attempts.append(_cpu_attempt(item, rnd))
     if not attempts:
         if item.gpus:

@@ -124,6 +124,21 @@ def test_cpu_only_engine_runs_on_cpu_without_the_flag() -> None:
     assert result.placement is not None and result.placement.kind == "cpu_only"
 
 
+def test_engine_with_a_separate_cpu_build_runs_on_cpu_only_where_no_gpu_is() -> None:
+    """vLLM's CPU build is its own install: a GPU-less worker runs it on CPU, but a worker
+    whose GPU is too small keeps the model pending rather than starting it on its CPU."""
+    engine = FakeEngine(name="vllm", runs_on=frozenset({"cuda", "cpu_if_no_gpu", "linux"}))
+    # One layer: no partial offload either, as with vLLM.
+    offloading = model(cpu_offloading=True, profile=profile(layers=1, layer_gib=8))
+    cpu_box = place_instance(offloading, ClusterSnapshot([worker(1, ram_gib=32)]), engine)
+    small_gpu = place_instance(
+        offloading, ClusterSnapshot([worker(1, gpu(0, 4), ram_gib=32)]), engine
+    )
+    assert cpu_box.placement is not None and cpu_box.placement.kind == "cpu_only"
+    assert small_gpu.placement is None
+    assert "VRAM" in small_gpu.message and "on CPU" not in small_gpu.message
+
+
 def test_gpu_beats_cpu_even_with_cpu_offloading() -> None:
     workers = [worker(1, ram_gib=512), worker(2, gpu(0, 12), ram_gib=16)]
     result = place_instance(model(cpu_offloading=True), ClusterSnapshot(workers), FakeEngine())
