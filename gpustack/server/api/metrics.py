@@ -33,23 +33,30 @@ def _has_metrics_token(request: Request, token: str | None) -> bool:
     return hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())
 
 
-async def _may_read(request: Request, ctx: ServerContext) -> bool:
+_WHO_MAY_READ = (
+    "metrics need a loopback caller, 'Authorization: Bearer <metrics token>' "
+    "(gpustack start --metrics-token) or an administrator's credentials"
+)
+
+
+async def _refusal(request: Request, ctx: ServerContext) -> ApiError | None:
+    """None when the caller may read; else 401 without a valid credential, 403 with one."""
     if _from_loopback(request) or _has_metrics_token(request, ctx.config.metrics_token):
-        return True
+        return None
     principal = await ctx.authenticator.authenticate(request.headers)
-    return principal is not None and principal.is_admin and principal.may_manage
+    if principal is None:
+        return ApiError(401, _WHO_MAY_READ, {"WWW-Authenticate": "Bearer"})
+    if not (principal.is_admin and principal.may_manage):
+        return ApiError(403, _WHO_MAY_READ)
+    return None
 
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     ctx: ServerContext = request.app.state.ctx
-    if not await _may_read(request, ctx):
-        raise ApiError(
-            401,
-            "metrics need a loopback caller, 'Authorization: Bearer <metrics token>' "
-            "(gpustack start --metrics-token) or an administrator's credentials",
-            {"WWW-Authenticate": "Bearer"},
-        )
+    refusal = await _refusal(request, ctx)
+    if refusal is not None:
+        raise refusal
     gateway = ctx.gateway
     body = gateway.metrics.render() + await render_cluster_state(ctx)
     return Response(body, media_type=gateway.metrics.content_type)

@@ -68,18 +68,26 @@ async def registration_info(_: AdminPrincipal, ctx: Ctx, request: Request) -> di
     return {"server_url": server_url, "token": ctx.cluster_token, "command": command}
 
 
-@router.post("/register", response_model=WorkerRegistered, responses=errors(413))
+async def require_cluster_token(ctx: Ctx, authorization: Annotated[str, Header()] = "") -> None:
+    """A dependency, so that a caller without the token learns nothing about the body."""
+    token = authorization.removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(token.encode(), ctx.cluster_token.encode()):
+        raise ApiError(401, "invalid cluster token: use the token the server printed at start")
+
+
+@router.post(
+    "/register",
+    response_model=WorkerRegistered,
+    responses=errors(413),
+    dependencies=[Depends(require_cluster_token)],
+)
 async def register(
     body: WorkerRegistration,
     ctx: Ctx,
     session: Session,
-    authorization: Annotated[str, Header()] = "",
     worker_token: Annotated[str, Header(alias=WORKER_TOKEN_HEADER)] = "",
 ) -> WorkerRegistered:
     """Join a new worker, or let a known one (proven by its own token) register again."""
-    token = authorization.removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(token.encode(), ctx.cluster_token.encode()):
-        raise ApiError(401, "invalid cluster token: use the token the server printed at start")
     worker = (await session.exec(select(Worker).where(Worker.name == body.name))).first()
     created = worker is None
     if worker is None:
