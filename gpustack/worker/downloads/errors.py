@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import shutil
+from pathlib import Path
+
 from gpustack.sources.errors import DownloadError, NoMatchingFileError
 
 __all__ = [
@@ -11,6 +15,7 @@ __all__ = [
     "MissingDependencyError",
     "NoMatchingFileError",
     "RepositoryNotFoundError",
+    "write_failure",
 ]
 
 
@@ -28,3 +33,19 @@ class MissingDependencyError(DownloadError):
 
 class DownloadCancelledError(DownloadError):
     """The download was cancelled; raised inside the download thread to stop it."""
+
+
+def write_failure(filename: str, label: str, cache_dir: Path, exc: OSError) -> str:
+    """What to tell a user whose download could not be written; a full disk says how full."""
+    reason = exc.strerror or str(exc)
+    message = f"writing {filename} of {label} to {cache_dir}: {reason}"
+    if exc.errno == errno.ENOSPC:
+        try:
+            usage = shutil.disk_usage(cache_dir)
+        except OSError:
+            return message
+        message += (
+            f" ({usage.free / 2**20:.1f} MiB free of {usage.total / 2**20:.1f} MiB; free some"
+            " space, or start the worker with a --cache-dir on a larger disk)"
+        )
+    return message

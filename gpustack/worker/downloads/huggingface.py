@@ -25,9 +25,11 @@ from gpustack.worker.downloads.errors import (
     DownloadCancelledError,
     DownloadError,
     RepositoryNotFoundError,
+    write_failure,
 )
 from gpustack.worker.downloads.locking import hold_repo_lock, repo_lock_path
 from gpustack.worker.downloads.progress import ProgressCallback, ProgressTracker
+from gpustack.worker.downloads.resumable_blob import fetch_blob
 from gpustack.worker.downloads.source import DownloadSource
 
 logger = logging.getLogger(__name__)
@@ -160,6 +162,16 @@ def _fetch_files(
         if cancel.is_set():
             raise DownloadCancelledError(f"download of {label} cancelled")
         try:
+            fetch_blob(
+                repo_id,
+                file.path,
+                commit,
+                repo_storage_dir(cache_dir, repo_id),
+                endpoint=settings.endpoint,
+                token=settings.token,
+                add_bytes=lambda n: tracker.add(file.path, n),
+                cancel=cancel,
+            )
             path = hf_hub_download(
                 repo_id,
                 file.path,
@@ -180,7 +192,7 @@ def _fetch_files(
         except (httpx2.TransportError, hf_errors.LocalEntryNotFoundError) as exc:
             raise DownloadError(f"connection lost downloading {file.path} from {label}") from exc
         except OSError as exc:
-            raise DownloadError(f"writing {file.path} of {label} to the cache: {exc}") from exc
+            raise DownloadError(write_failure(file.path, label, cache_dir, exc)) from exc
         tracker.finish_file(file.path, os.path.getsize(path))
 
     workers = max(1, min(_PARALLEL_FILES, len(selection.files)))

@@ -20,6 +20,7 @@ from gpustack.worker.downloads.errors import (
     DownloadError,
     MissingDependencyError,
     RepositoryNotFoundError,
+    write_failure,
 )
 from gpustack.worker.downloads.locking import hold_repo_lock, repo_lock_path
 from gpustack.worker.downloads.progress import ProgressCallback, ProgressTracker
@@ -88,6 +89,9 @@ def download_from_model_scope(
                     model_id, file.path, revision=source.revision, local_dir=str(target)
                 )
             except Exception as exc:
+                # The client's network errors are OSErrors too, but without an errno.
+                if isinstance(exc, OSError) and exc.errno is not None:
+                    raise DownloadError(write_failure(file.path, label, target, exc)) from exc
                 raise DownloadError(f"downloading {file.path} from {label}: {exc}") from exc
             tracker.finish_file(file.path)
         tracker.finish()
