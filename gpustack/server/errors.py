@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gpustack.schemas.common import NO_NUL_PATTERN, ErrorBody
+
+logger = logging.getLogger(__name__)
+DATABASE_RETRY_AFTER_S = "2"
+# What a request meets while the database is down or restarting: the driver's connection
+# errors, as SQLAlchemy wraps them or as they come from a new connection.
+_CONNECTION_ERRORS: tuple[type[Exception], ...] = (
+    ConnectionRefusedError,
+    ConnectionResetError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+)
 
 
 class ApiError(Exception):
@@ -33,6 +48,23 @@ def error_response(
     reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     body = {"code": status, "reason": reason, "message": message}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` says the database is down or restarting (not a bad query or a conflict)."""
+    if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    seen: BaseException | None = exc
+    for _ in range(6):  # SQLAlchemy wraps the adapter's error, which wraps the driver's
+        if seen is None:
+            return False
+        if isinstance(seen, _CONNECTION_ERRORS):
+            return True
+        if isinstance(seen, sqlalchemy.exc.DBAPIError) and seen.orig is not None:
+            seen = seen.orig
+        else:
+            seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _describe_validation(errors: list[Any]) -> str:
@@ -65,9 +97,20 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         return error_response(exc.status_code, str(exc.detail), dict(exc.headers or {}) or None)
 
+    async def database_down(_: Request, exc: Exception) -> JSONResponse:
+        if not database_unreachable(exc):
+            raise exc
+        # The pool reconnects on its own once the database is back: tell callers to retry.
+        logger.warning("database unreachable: %s", type(exc).__name__)
+        message = "the database is unreachable; retry shortly"
+        return error_response(503, message, {"Retry-After": DATABASE_RETRY_AFTER_S})
+
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    handled: tuple[type[Exception], ...] = (sqlalchemy.exc.DBAPIError, *_CONNECTION_ERRORS)
+    for kind in handled:
+        app.add_exception_handler(kind, database_down)
     _document_validation_errors(app)
 
 
