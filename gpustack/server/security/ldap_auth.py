@@ -21,7 +21,8 @@ from gpustack.config import Config
 
 logger = logging.getLogger(__name__)
 
-TIMEOUT_SECONDS = 10.0
+# Whole seconds: ldap3 packs the receive timeout into a socket option.
+TIMEOUT_SECONDS = 10
 _USER_ATTRIBUTES = ["cn", "displayName", "memberOf"]
 
 

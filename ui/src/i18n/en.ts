@@ -51,6 +51,8 @@ export const en = {
   'login.password': 'Password',
   'login.submit': 'Log in',
   'login.required': 'Please enter {field}',
+  'login.sso': 'Sign in with {name}',
+  'login.or': 'or',
 
   'password.title': 'Change Password',
   'password.forced': 'This is your first login: choose a new password to continue.',

@@ -34,7 +34,7 @@ function UserModal(props: { user: User | null; open: boolean; onClose: () => voi
         ...(v.password ? { password: v.password } : {}),
       });
     } else {
-      await usersApi.create({ ...v, full_name: v.full_name ?? '', password: v.password ?? '' });
+      await usersApi.create({ ...v, full_name: v.full_name ?? '', password: v.password ?? '', source: 'local' });
     }
     notify.success(t('common.saved'));
     props.onSaved();
