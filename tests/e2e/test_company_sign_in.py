@@ -12,6 +12,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from gpustack.server.security.group_mapping import is_admin
+from gpustack.server.security.ldap_auth import LdapDirectory
 from tests.e2e.ui_support import launch_chromium, missing_prerequisites, screenshot
 from tests.fixtures import slapd
 from tests.fixtures.oidc_standin import CLIENT_ID, CLIENT_SECRET, OidcStandIn, running_oidc_standin
@@ -134,6 +136,29 @@ def test_wrong_ldap_password_is_refused_exactly_like_a_wrong_local_password(
         assert (refused.status_code, refused.json()) == (401, wrong_local.json())
     # The local admin still signs in with the local password (tried first).
     assert login(server, "admin", ADMIN_PASSWORD).json()["source"] == "local"
+
+
+def test_groups_can_come_from_memberof_as_active_directory_keeps_them(
+    directory: slapd.Directory,
+) -> None:
+    ldap = LdapDirectory(
+        url=directory.url,
+        bind_dn=slapd.SERVICE_DN,
+        bind_password=slapd.SERVICE_PASSWORD,
+        user_search_base=slapd.PEOPLE,
+        user_filter="(uid={username})",
+        group_search_base=None,
+        group_filter="",
+        admin_groups=("gpu-admins",),
+    )
+    alice = ldap.authenticate_sync(slapd.ADMIN_USER, slapd.ADMIN_PASSWORD)
+    bob = ldap.authenticate_sync(slapd.PLAIN_USER, slapd.PLAIN_PASSWORD)
+    assert alice is not None and bob is not None
+    assert is_admin(alice.groups, ldap.admin_groups)
+    assert not is_admin(bob.groups, ldap.admin_groups)
+    # A filter fragment typed as the name matches no one, even with alice's password.
+    assert ldap.authenticate_sync("*)(uid=alice", slapd.ADMIN_PASSWORD) is None
+    assert ldap.authenticate_sync("ali*", slapd.ADMIN_PASSWORD) is None
 
 
 def test_oidc_sign_in_uses_pkce_and_maps_groups_to_admin(
