@@ -223,6 +223,8 @@ export const en = {
   'users.empty': 'No users.',
   'users.username': 'Username',
   'users.fullName': 'Full name',
+  'users.source': 'Sign-in',
+  'users.sourceLocal': 'Password',
   'users.role': 'Role',
   'users.admin': 'Admin',
   'users.user': 'User',

@@ -225,6 +225,8 @@ export const zh: Record<MessageKey, string> = {
   'users.empty': '暂无用户。',
   'users.username': '用户名',
   'users.fullName': '姓名',
+  'users.source': '登录方式',
+  'users.sourceLocal': '密码',
   'users.role': '角色',
   'users.admin': '管理员',
   'users.user': '普通用户',
