@@ -138,6 +138,13 @@ def test_wrong_ldap_password_is_refused_exactly_like_a_wrong_local_password(
     assert login(server, "admin", ADMIN_PASSWORD).json()["source"] == "local"
 
 
+def test_login_throttle_counts_wrong_ldap_passwords(server: Cluster) -> None:
+    for _ in range(5):
+        assert login(server, slapd.SPARE_USER, "not-the-password-1").status_code == 401
+    locked = login(server, slapd.SPARE_USER, slapd.SPARE_PASSWORD)
+    assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
+
+
 def test_groups_can_come_from_memberof_as_active_directory_keeps_them(
     directory: slapd.Directory,
 ) -> None:
