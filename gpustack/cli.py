@@ -59,6 +59,44 @@ def _start_parser(sub: Any) -> None:
     add("--enable-cors", action="store_true", default=argparse.SUPPRESS)
     add("--allow-origins", help="comma-separated origins for CORS")
     add("--metrics-token", help="bearer token for /metrics from other hosts (16+ characters)")
+    _sign_in_flags(parser)
+
+
+def _sign_in_flags(parser: argparse.ArgumentParser) -> None:
+    oidc = parser.add_argument_group("OpenID Connect sign-in").add_argument
+    oidc("--oidc-issuer", help="issuer URL (its /.well-known/openid-configuration is read)")
+    oidc("--oidc-client-id")
+    oidc("--oidc-client-secret")
+    oidc("--oidc-client-secret-file", help="file holding the client secret")
+    oidc("--oidc-name", help='provider name on the login button (default "SSO")')
+    oidc("--oidc-groups-claim", help='ID token claim listing groups (default "groups")')
+    oidc("--oidc-username-claim", help='claim used as user name (default "preferred_username")')
+    oidc("--oidc-admin-groups", help="comma-separated groups whose members are admins")
+    oidc(
+        "--oidc-auto-create",
+        type=_boolean,
+        help="create users on first sign-in (default true; false: only pre-created users)",
+    )
+    oidc("--oidc-redirect-uri", help="default <server URL>/auth/oidc/callback")
+    ldap = parser.add_argument_group("LDAP / Active Directory sign-in").add_argument
+    ldap("--ldap-url", help="ldap://host:389 or ldaps://host:636")
+    ldap("--ldap-bind-dn", help="service account that searches for users")
+    ldap("--ldap-bind-password")
+    ldap("--ldap-bind-password-file", help="file holding the service account's password")
+    ldap("--ldap-user-search-base", help="where users are searched (subtree)")
+    ldap("--ldap-user-filter", help="default (uid={username}); AD: (sAMAccountName={username})")
+    ldap("--ldap-group-search-base", help="search groups here (default: read memberOf)")
+    ldap("--ldap-group-filter", help="default (|(member={user_dn})(uniqueMember={user_dn}))")
+    ldap("--ldap-admin-groups", help="comma-separated group names or DNs whose members are admins")
+
+
+def _boolean(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,6 +120,9 @@ def config_from_args(args: argparse.Namespace) -> Config:
         values["worker_labels"] = dict(pairs)
     if "allow_origins" in values:
         values["allow_origins"] = [o.strip() for o in values["allow_origins"].split(",")]
+    for name in ("oidc_admin_groups", "ldap_admin_groups"):
+        if name in values:
+            values[name] = [g.strip() for g in values[name].split(",") if g.strip()]
     config = Config(**values)
     async_database_url(config.resolved_database_url)
     # A worker beside its server (the embedded one) reads the token file they share.

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -66,6 +66,30 @@ class Config(BaseSettings):
     gateway_direct_loopback: bool = True
     # Lets Prometheus scrape /metrics from another machine (loopback callers need none).
     metrics_token: str | None = Field(default=None, min_length=16)
+    # OpenID Connect sign-in (see docs/sso.md); off while oidc_issuer is unset.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_client_secret_file: Path | None = None
+    oidc_name: str = Field(default="SSO", min_length=1, max_length=64)
+    oidc_groups_claim: str = "groups"
+    oidc_username_claim: str = "preferred_username"
+    oidc_admin_groups: list[str] = Field(default_factory=list)
+    # Off: only users an admin created beforehand (source oidc) may sign in.
+    oidc_auto_create: bool = True
+    # Default: <the URL the browser used>/auth/oidc/callback.
+    oidc_redirect_uri: str | None = None
+    # LDAP / Active Directory sign-in through the login form; off while ldap_url is unset.
+    ldap_url: str | None = None
+    ldap_bind_dn: str | None = None
+    ldap_bind_password: str | None = None
+    ldap_bind_password_file: Path | None = None
+    ldap_user_search_base: str | None = None
+    ldap_user_filter: str = "(uid={username})"
+    # Unset: groups come from the user entry's memberOf attribute.
+    ldap_group_search_base: str | None = None
+    ldap_group_filter: str = "(|(member={user_dn})(uniqueMember={user_dn}))"
+    ldap_admin_groups: list[str] = Field(default_factory=list)
 
     @field_validator("service_port_range")
     @classmethod
@@ -74,6 +98,24 @@ class Config(BaseSettings):
         if not (low.isdigit() and high.isdigit() and 0 < int(low) <= int(high) <= 65535):
             raise ValueError("service_port_range must look like 40000-40063")
         return value
+
+    @model_validator(mode="after")
+    def _check_sign_in(self) -> Config:
+        if self.oidc_issuer and not self.oidc_client_id:
+            raise ValueError("oidc_issuer needs oidc_client_id")
+        if self.ldap_url and not self.ldap_user_search_base:
+            raise ValueError("ldap_url needs ldap_user_search_base")
+        if "{username}" not in self.ldap_user_filter:
+            raise ValueError("ldap_user_filter must contain {username}")
+        return self
+
+    @property
+    def resolved_oidc_client_secret(self) -> str | None:
+        return _secret(self.oidc_client_secret, self.oidc_client_secret_file)
+
+    @property
+    def resolved_ldap_bind_password(self) -> str | None:
+        return _secret(self.ldap_bind_password, self.ldap_bind_password_file)
 
     @property
     def port_range(self) -> tuple[int, int]:
@@ -102,6 +144,13 @@ class Config(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _YamlSource(settings_cls, init_settings))
+
+
+def _secret(value: str | None, path: Path | None) -> str | None:
+    """A secret given inline, or read from a file (so it stays out of `ps` and YAML)."""
+    if value is not None or path is None:
+        return value
+    return path.read_text(encoding="utf-8").strip()
 
 
 class _YamlSource(PydanticBaseSettingsSource):

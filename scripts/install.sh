@@ -15,6 +15,12 @@ if $with_tests; then
   # CJK glyphs for the 简体中文 screenshots of the browser tests.
   [[ -d /usr/share/fonts/truetype/wqy ]] || apt_packages+=(fonts-wqy-zenhei)
   command -v espeak-ng >/dev/null || apt_packages+=(espeak-ng)
+  # A real directory for the LDAP sign-in tests, which run their own slapd from a folder.
+  if ! command -v slapd >/dev/null && [[ ! -x /usr/sbin/slapd ]]; then
+    apt_packages+=(slapd ldap-utils)
+    # No system directory: skip slapd's own configuration (and its service).
+    echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
+  fi
 fi
 if ((${#apt_packages[@]})); then
   apt-get update -qq

@@ -18,6 +18,7 @@ from gpustack.db.migrate import upgrade_to_head
 from gpustack.server.api import (
     api_keys,
     auth,
+    auth_oidc,
     dashboard,
     gpu_devices,
     metrics,
@@ -45,6 +46,8 @@ from gpustack.server.load_history import LoadHistory
 from gpustack.server.scheduler.analysis import ModelAnalyzer
 from gpustack.server.scheduler.pass_runner import SchedulingPass
 from gpustack.server.security.authenticator import Authenticator
+from gpustack.server.security.ldap_auth import LdapDirectory
+from gpustack.server.security.oidc import OidcProvider
 from gpustack.server.security.passwords import PasswordHashing
 from gpustack.server.security.sessions import SessionCodec
 from gpustack.server.ui import mount_ui
@@ -77,6 +80,8 @@ async def build_context(config: Config) -> ServerContext:
         passwords=passwords,
         cluster_token=read_or_create_secret(config.data_dir / "token", 16),
         analyzer=ModelAnalyzer(),
+        oidc=OidcProvider.from_config(config),
+        ldap=LdapDirectory.from_config(config),
     )
 
 
@@ -145,6 +150,7 @@ def create_app(config: Config) -> FastAPI:
     for module in (
         probes,
         auth,
+        auth_oidc,
         users,
         api_keys,
         models,

@@ -14,7 +14,9 @@ from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.server.events import Event, EventBus
 from gpustack.server.gateway.routes import RouteTable
 from gpustack.server.security.authenticator import Authenticator
+from gpustack.server.security.ldap_auth import LdapDirectory
 from gpustack.server.security.login_throttle import LoginThrottle
+from gpustack.server.security.oidc import OidcProvider
 from gpustack.server.security.passwords import PasswordHashing
 from gpustack.server.security.sessions import SessionCodec
 
@@ -39,6 +41,9 @@ class ServerContext:
     analyzer: ModelAnalyzer
     routes: RouteTable = field(default_factory=RouteTable)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    # Company sign-in, when configured.
+    oidc: OidcProvider | None = None
+    ldap: LdapDirectory | None = None
     # Built by the app's lifespan once this context exists (they need it); set before serving.
     heartbeats: HeartbeatRecorder = field(init=False, repr=False, compare=False)
     load_history: LoadHistory = field(init=False, repr=False, compare=False)

@@ -1,4 +1,4 @@
-"""/auth: log in (session cookie), log out, change password.
+"""/auth: log in (session cookie; local users, then LDAP), log out, change password.
 
 Logout and password changes bump the user's session generation, which ends every session the
 user has (all browsers, not only this one); a password change hands this browser a new cookie.
@@ -6,6 +6,7 @@ user has (all browsers, not only this one); a password change hands this browser
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
@@ -13,14 +14,18 @@ from sqlmodel import select
 
 from gpustack.schemas.common import NO_NUL_PATTERN, utcnow
 from gpustack.schemas.events import EventType, ResourceKind
-from gpustack.schemas.users import PasswordUpdate, User, UserPublic
+from gpustack.schemas.users import PasswordUpdate, User, UserPublic, UserSource
 from gpustack.server.context import ServerContext
 from gpustack.server.dependencies import Ctx, Session, UserPrincipal
 from gpustack.server.errors import ApiError
+from gpustack.server.security.group_mapping import is_admin
+from gpustack.server.security.ldap_auth import LdapUnavailableError
 from gpustack.server.security.login_throttle import Attempt
 from gpustack.server.security.passwords import PasswordPolicyError, check_password_policy
 from gpustack.server.security.sessions import SESSION_COOKIE
+from gpustack.server.services.external_users import ExternalIdentity, SignInRefusedError, sign_in
 
+logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 # One answer for an unknown user, a wrong password and a deactivated account alike.
@@ -69,14 +74,48 @@ async def login(
 ) -> User:
     attempt = begin_attempt(ctx, request, username)
     user = (await session.exec(select(User).where(User.username == username))).first()
+    local = user is not None and user.source == UserSource.LOCAL
     # Always one argon2 verification, so timing does not tell which user names exist.
-    hashed = None if user is None else user.hashed_password
+    hashed = user.hashed_password if user is not None and local else None
     valid = await ctx.passwords.verify_login(hashed, password)
+    if not valid and ctx.ldap is not None:
+        # Asked for every failed local check (also a local user's), so the answer takes the
+        # same steps whoever the name belongs to; only a non-local name can sign in by it.
+        directory_user = await _ldap_login(ctx, session, username, password)
+        if not local and directory_user is not None:
+            user, valid = directory_user, True
     if user is None or not valid or not user.is_active:
         raise ApiError(401, LOGIN_REFUSED)
     ctx.login_throttle.succeeded(attempt)
     set_session_cookie(response, ctx, user)
     return user
+
+
+async def _ldap_login(
+    ctx: ServerContext, session: Session, username: str, password: str
+) -> User | None:
+    """The LDAP user (created or updated) when the directory accepts the password."""
+    assert ctx.ldap is not None
+    try:
+        found = await ctx.ldap.authenticate(username, password)
+    except LdapUnavailableError as exc:
+        logger.warning("LDAP sign-in unavailable: %s", exc)
+        raise ApiError(503, "the user directory cannot be reached; try again later") from exc
+    if found is None:
+        return None
+    admin_groups = ctx.ldap.admin_groups
+    identity = ExternalIdentity(
+        source=UserSource.LDAP,
+        external_id=found.dn,
+        username=username,
+        full_name=found.full_name,
+        is_admin=is_admin(found.groups, admin_groups) if admin_groups else None,
+    )
+    try:
+        return await sign_in(ctx, session, identity, auto_create=True)
+    except SignInRefusedError as exc:
+        logger.info("LDAP user %s may not sign in: %s", username, exc)
+        return None
 
 
 @router.post("/logout")
@@ -107,6 +146,10 @@ async def update_password(
     user = await session.get(User, principal.user_id)
     if user is None:
         raise ApiError(404, "user not found")
+    if user.source != UserSource.LOCAL:
+        raise ApiError(
+            400, f"the password of a {user.source} user is kept by its identity provider"
+        )
     # Guessing the current password here counts like guessing it at login.
     attempt = begin_attempt(ctx, request, user.username)
     if not await ctx.passwords.verify(user.hashed_password, body.current_password):

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gpustack.schemas.common import utcnow
 from gpustack.schemas.events import EventType, ResourceKind
-from gpustack.schemas.users import User, UserCreate, UserPublic, UserUpdate
+from gpustack.schemas.users import NO_PASSWORD, User, UserCreate, UserPublic, UserSource, UserUpdate
 from gpustack.server.api.auth import set_session_cookie
 from gpustack.server.api.params import PathId
 from gpustack.server.api.responses import AUTHENTICATED, errors, listing
@@ -47,13 +47,17 @@ async def list_users(
 
 @router.post("", response_model=UserPublic, status_code=201, responses=errors(409, 413))
 async def create_user(body: UserCreate, _: AdminPrincipal, ctx: Ctx, session: Session) -> User:
-    _check_policy(body.password)
+    if body.password is not None:
+        _check_policy(body.password)
     user = User(
         username=body.username,
         full_name=body.full_name,
         is_admin=body.is_admin,
         is_active=body.is_active,
-        hashed_password=await ctx.passwords.hash(body.password),
+        source=body.source.value,
+        hashed_password=NO_PASSWORD
+        if body.password is None
+        else await ctx.passwords.hash(body.password),
     )
     session.add(user)
     try:
@@ -92,6 +96,10 @@ async def update_user(
         if value is not None:
             setattr(user, field, value)
     if body.password is not None:
+        if user.source != UserSource.LOCAL:
+            raise ApiError(
+                400, f"the password of a {user.source} user is kept by its identity provider"
+            )
         _check_policy(body.password)
         user.hashed_password = await ctx.passwords.hash(body.password)
     ends_sessions = body.password is not None or body.is_active is False

@@ -106,6 +106,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Providers */
+        get: operations["providers_auth_providers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/oidc/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Oidc Login */
+        get: operations["oidc_login_auth_oidc_login_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Oidc Callback */
+        get: operations["oidc_callback_auth_oidc_callback_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/users/me": {
         parameters: {
             query?: never;
@@ -732,6 +783,15 @@ export interface components {
             /** Tpd Limit */
             tpd_limit?: number | null;
         };
+        /**
+         * AuthProviders
+         * @description Ways to sign in besides a local password.
+         */
+        AuthProviders: {
+            oidc: components["schemas"]["OidcProviderPublic"] | null;
+            /** Ldap */
+            ldap: boolean;
+        };
         /** Body_login_auth_login_post */
         Body_login_auth_login_post: {
             /** Username */
@@ -1243,6 +1303,13 @@ export interface components {
             /** Local Path */
             local_path?: string | null;
         };
+        /** OidcProviderPublic */
+        OidcProviderPublic: {
+            /** Name */
+            name: string;
+            /** Login Url */
+            login_url: string;
+        };
         /** Page[ApiKeyPublic] */
         Page_ApiKeyPublic_: {
             /** Items */
@@ -1340,7 +1407,7 @@ export interface components {
             /** Username */
             username: string;
             /** Password */
-            password: string;
+            password?: string | null;
             /**
              * Full Name
              * @default
@@ -1356,6 +1423,8 @@ export interface components {
              * @default true
              */
             is_active: boolean;
+            /** @default local */
+            source: components["schemas"]["UserSource"];
         };
         /** UserPublic */
         UserPublic: {
@@ -1375,7 +1444,16 @@ export interface components {
             is_active: boolean;
             /** Require Password Change */
             require_password_change: boolean;
+            source: components["schemas"]["UserSource"];
+            /** External Id */
+            external_id: string | null;
         };
+        /**
+         * UserSource
+         * @description Where a user proves who they are: our own password, an OIDC provider or LDAP.
+         * @enum {string}
+         */
+        UserSource: "local" | "oidc" | "ldap";
         /** UserUpdate */
         UserUpdate: {
             /** Full Name */
@@ -1616,6 +1694,86 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["UserPublic"];
                 };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    providers_auth_providers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthProviders"];
+                };
+            };
+        };
+    };
+    oidc_login_auth_oidc_login_get: {
+        parameters: {
+            query?: {
+                next?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    oidc_callback_auth_oidc_callback_get: {
+        parameters: {
+            query?: {
+                code?: string | null;
+                state?: string | null;
+                error?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid request */
             400: {

@@ -51,6 +51,8 @@ export const en = {
   'login.password': 'Password',
   'login.submit': 'Log in',
   'login.required': 'Please enter {field}',
+  'login.sso': 'Sign in with {name}',
+  'login.or': 'or',
 
   'password.title': 'Change Password',
   'password.forced': 'This is your first login: choose a new password to continue.',
@@ -221,6 +223,8 @@ export const en = {
   'users.empty': 'No users.',
   'users.username': 'Username',
   'users.fullName': 'Full name',
+  'users.source': 'Sign-in',
+  'users.sourceLocal': 'Password',
   'users.role': 'Role',
   'users.admin': 'Admin',
   'users.user': 'User',

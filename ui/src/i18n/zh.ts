@@ -53,6 +53,8 @@ export const zh: Record<MessageKey, string> = {
   'login.password': '密码',
   'login.submit': '登录',
   'login.required': '请输入{field}',
+  'login.sso': '使用 {name} 登录',
+  'login.or': '或',
 
   'password.title': '修改密码',
   'password.forced': '这是您首次登录，请设置新密码后继续。',
@@ -223,6 +225,8 @@ export const zh: Record<MessageKey, string> = {
   'users.empty': '暂无用户。',
   'users.username': '用户名',
   'users.fullName': '姓名',
+  'users.source': '登录方式',
+  'users.sourceLocal': '密码',
   'users.role': '角色',
   'users.admin': '管理员',
   'users.user': '普通用户',

@@ -1,6 +1,8 @@
 import { LockOutlined, UserOutlined } from '@ant-design/icons';
-import { Alert, Button, Card, Flex, Form, Input, Segmented, Typography } from 'antd';
-import { Navigate, useLocation, useNavigate } from 'react-router-dom';
+import { Alert, Button, Card, Divider, Flex, Form, Input, Segmented, Typography } from 'antd';
+import { useEffect, useState } from 'react';
+import { Navigate, useLocation, useNavigate, useSearchParams } from 'react-router-dom';
+import { authApi, type AuthProviders } from '../api/auth';
 import { useAuth } from '../hooks/auth';
 import { useSubmit } from '../hooks/useSubmit';
 import { useI18n, type Lang } from '../i18n';
@@ -16,6 +18,13 @@ export default function LoginPage() {
   const navigate = useNavigate();
   const location = useLocation();
   const from = (location.state as { from?: string } | null)?.from ?? '/';
+  // Set by the server when a company sign-in (OIDC) came back refused.
+  const [params] = useSearchParams();
+  const ssoError = params.get('sso_error');
+  const [providers, setProviders] = useState<AuthProviders | null>(null);
+  useEffect(() => {
+    authApi.providers().then(setProviders, () => setProviders(null));
+  }, []);
   const submit = useSubmit(async (values: LoginForm) => {
     const u = await login(values.username, values.password);
     navigate(u.require_password_change ? '/change-password' : from, { replace: true });
@@ -40,6 +49,9 @@ export default function LoginPage() {
             ]}
           />
         </Flex>
+        {ssoError && !submit.error && (
+          <Alert type="error" showIcon role="alert" message={ssoError} style={{ marginBottom: 16 }} />
+        )}
         {submit.error && <Alert type="error" showIcon role="alert" message={submit.error.message} style={{ marginBottom: 16 }} />}
         <Form<LoginForm> layout="vertical" onFinish={submit.run} requiredMark={false}>
           <Form.Item
@@ -60,6 +72,14 @@ export default function LoginPage() {
             {t('login.submit')}
           </Button>
         </Form>
+        {providers?.oidc && (
+          <>
+            <Divider plain>{t('login.or')}</Divider>
+            <Button block href={`${providers.oidc.login_url}?next=${encodeURIComponent(from)}`}>
+              {t('login.sso', { name: providers.oidc.name })}
+            </Button>
+          </>
+        )}
       </Card>
     </Flex>
   );

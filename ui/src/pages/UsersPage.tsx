@@ -34,7 +34,7 @@ function UserModal(props: { user: User | null; open: boolean; onClose: () => voi
         ...(v.password ? { password: v.password } : {}),
       });
     } else {
-      await usersApi.create({ ...v, full_name: v.full_name ?? '', password: v.password ?? '' });
+      await usersApi.create({ ...v, full_name: v.full_name ?? '', password: v.password ?? '', source: 'local' });
     }
     notify.success(t('common.saved'));
     props.onSaved();
@@ -75,14 +75,17 @@ function UserModal(props: { user: User | null; open: boolean; onClose: () => voi
         <Form.Item name="full_name" label={t('users.fullName')}>
           <Input />
         </Form.Item>
-        <Form.Item
-          name="password"
-          label={t('users.password')}
-          extra={editing ? t('users.passwordKeep') : t('password.policy')}
-          rules={editing ? [] : [{ required: true }, { min: 8, message: t('password.policy') }]}
-        >
-          <Input.Password autoComplete="new-password" />
-        </Form.Item>
+        {/* OIDC and LDAP users keep their password at their identity provider. */}
+        {(!props.user || props.user.source === 'local') && (
+          <Form.Item
+            name="password"
+            label={t('users.password')}
+            extra={editing ? t('users.passwordKeep') : t('password.policy')}
+            rules={editing ? [] : [{ required: true }, { min: 8, message: t('password.policy') }]}
+          >
+            <Input.Password autoComplete="new-password" />
+          </Form.Item>
+        )}
         <Flex gap={24}>
           <Form.Item name="is_admin" label={t('users.role')}>
             <Select
@@ -141,6 +144,11 @@ export default function UsersPage() {
         columns={[
           { title: t('users.username'), dataIndex: 'username' },
           { title: t('users.fullName'), dataIndex: 'full_name' },
+          {
+            title: t('users.source'),
+            dataIndex: 'source',
+            render: (source: User['source']) => (source === 'local' ? t('users.sourceLocal') : source.toUpperCase()),
+          },
           { title: t('users.role'), dataIndex: 'is_admin', render: (a: boolean) => (a ? <Tag color="blue">{t('users.admin')}</Tag> : t('users.user')) },
           {
             title: t('common.state'),
