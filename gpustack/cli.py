@@ -59,6 +59,18 @@ def _start_parser(sub: Any) -> None:
     add("--enable-cors", action="store_true", default=argparse.SUPPRESS)
     add("--allow-origins", help="comma-separated origins for CORS")
     add("--metrics-token", help="bearer token for /metrics from other hosts (16+ characters)")
+    add(
+        "--trusted-proxies",
+        help="comma-separated proxy addresses/CIDRs whose X-Forwarded-For names the client",
+    )
+    add("--audit-log-retention", type=int, help="days of audit log kept (default 365)")
+    add("--request-log-retention", type=int, help="days of request log kept (default 7)")
+    add("--request-log-max-body", type=int, help="bytes kept of each logged body (default 16384)")
+    add(
+        "--request-log-max-total-bytes",
+        type=int,
+        help="bytes of request log kept in all; the oldest go first (default 1 GiB)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,6 +94,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         values["worker_labels"] = dict(pairs)
     if "allow_origins" in values:
         values["allow_origins"] = [o.strip() for o in values["allow_origins"].split(",")]
+    if "trusted_proxies" in values:
+        values["trusted_proxies"] = [p.strip() for p in values["trusted_proxies"].split(",") if p]
     config = Config(**values)
     async_database_url(config.resolved_database_url)
     # A worker beside its server (the embedded one) reads the token file they share.

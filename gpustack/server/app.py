@@ -17,6 +17,7 @@ from gpustack.db.engine import create_engine, is_sqlite, session_factory
 from gpustack.db.migrate import upgrade_to_head
 from gpustack.server.api import (
     api_keys,
+    audit_logs,
     auth,
     dashboard,
     gpu_devices,
@@ -27,6 +28,7 @@ from gpustack.server.api import (
     model_sets,
     models,
     probes,
+    request_logs,
     usage,
     users,
     workers,
@@ -47,6 +49,7 @@ from gpustack.server.scheduler.pass_runner import SchedulingPass
 from gpustack.server.security.authenticator import Authenticator
 from gpustack.server.security.passwords import PasswordHashing
 from gpustack.server.security.sessions import SessionCodec
+from gpustack.server.services.log_pruning import LogPruner
 from gpustack.server.ui import mount_ui
 
 
@@ -101,14 +104,22 @@ def create_app(config: Config) -> FastAPI:
         await gateway.startup()
         ctx.gateway = gateway
         controllers = ControllerManager(ctx, schedule=SchedulingPass(ctx).run)
+        pruner = LogPruner(ctx)
+
+        async def lead() -> None:
+            await controllers.start_async()
+            await pruner.start_async()
+
+        async def step_down() -> None:
+            await pruner.stop()
+            await controllers.stop()
+
         election = None
         if clustered:
-            election = LeaderElection(
-                config.resolved_database_url, controllers.start_async, controllers.stop
-            )
+            election = LeaderElection(config.resolved_database_url, lead, step_down)
             election.start()
         else:
-            controllers.start()
+            await lead()
         # Everything built so far lives as long as the process: keep it out of GC passes.
         gc.freeze()
         try:
@@ -116,7 +127,7 @@ def create_app(config: Config) -> FastAPI:
         finally:
             if election is not None:
                 await election.stop()
-            await controllers.stop()
+            await step_down()
             await gateway.shutdown()
             await routes.stop()
             await heartbeats.stop()
@@ -157,6 +168,8 @@ def create_app(config: Config) -> FastAPI:
         usage,
         dashboard,
         metrics,
+        audit_logs,
+        request_logs,
     ):
         app.include_router(module.router)
     mount_gateway(app)

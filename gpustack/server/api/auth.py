@@ -20,6 +20,7 @@ from gpustack.server.errors import ApiError
 from gpustack.server.security.login_throttle import Attempt
 from gpustack.server.security.passwords import PasswordPolicyError, check_password_policy
 from gpustack.server.security.sessions import SESSION_COOKIE
+from gpustack.server.services.audit import record_write
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -125,6 +126,15 @@ async def update_password(
     session.add(user)
     await session.commit()
     ctx.publish(ResourceKind.USERS, EventType.UPDATED, principal.user_id, _public(user))
+    await record_write(
+        ctx,
+        request,
+        principal,
+        action="password-change",
+        kind=ResourceKind.USERS,
+        resource_id=principal.user_id,
+        after={"password": "*"},
+    )
     if principal.api_key_id is None:
         # The other sessions ended; this browser carries on with a fresh cookie.
         set_session_cookie(response, ctx, user)

@@ -623,6 +623,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/audit-logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Audit Logs */
+        get: operations["list_audit_logs_v2_audit_logs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/request-logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Request Logs */
+        get: operations["list_request_logs_v2_request_logs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -648,6 +682,11 @@ export interface components {
             tpm_limit?: number | null;
             /** Tpd Limit */
             tpd_limit?: number | null;
+            /**
+             * Request Log
+             * @default false
+             */
+            request_log: boolean;
         };
         /**
          * ApiKeyCreated
@@ -681,6 +720,11 @@ export interface components {
             tpd_limit: number | null;
             /** Last Used At */
             last_used_at: string | null;
+            /**
+             * Request Log
+             * @default false
+             */
+            request_log: boolean;
             /** Value */
             value: string;
         };
@@ -713,6 +757,11 @@ export interface components {
             tpd_limit: number | null;
             /** Last Used At */
             last_used_at: string | null;
+            /**
+             * Request Log
+             * @default false
+             */
+            request_log: boolean;
         };
         /**
          * ApiKeyUpdate
@@ -731,6 +780,39 @@ export interface components {
             tpm_limit?: number | null;
             /** Tpd Limit */
             tpd_limit?: number | null;
+            /** Request Log */
+            request_log?: boolean;
+        };
+        /** AuditLogPublic */
+        AuditLogPublic: {
+            /** Id */
+            id: number;
+            /** Created At */
+            created_at: string;
+            /** Actor User Id */
+            actor_user_id: number | null;
+            /** Actor Name */
+            actor_name: string;
+            /** Api Key Id */
+            api_key_id: number | null;
+            /** Api Key Name */
+            api_key_name: string | null;
+            /** Client Ip */
+            client_ip: string;
+            /** Method */
+            method: string;
+            /** Path */
+            path: string;
+            /** Action */
+            action: string;
+            /** Resource Kind */
+            resource_kind: string;
+            /** Resource Id */
+            resource_id: string | null;
+            /** Changes */
+            changes: {
+                [key: string]: unknown;
+            };
         };
         /** Body_login_auth_login_post */
         Body_login_auth_login_post: {
@@ -1070,6 +1152,8 @@ export interface components {
              * @description Seconds a request may wait for a free slot before it is answered 429 queue_timeout. Default: 300.
              */
             max_queue_wait?: number | null;
+            /** @description Request log: `{"enabled": true}` stores the request and response bodies of every inference call (admins read them at /v2/request-logs). Default: off. */
+            request_log?: components["schemas"]["RequestLogSettings"] | null;
             /** Id */
             id: number;
             state: components["schemas"]["ModelState"];
@@ -1167,6 +1251,8 @@ export interface components {
              * @description Seconds a request may wait for a free slot before it is answered 429 queue_timeout. Default: 300.
              */
             max_queue_wait?: number | null;
+            /** @description Request log: `{"enabled": true}` stores the request and response bodies of every inference call (admins read them at /v2/request-logs). Default: off. */
+            request_log?: components["schemas"]["RequestLogSettings"] | null;
         };
         /**
          * ModelState
@@ -1231,6 +1317,8 @@ export interface components {
              * @description Seconds a request may wait for a free slot before it is answered 429 queue_timeout. Default: 300.
              */
             max_queue_wait?: number | null;
+            /** @description Request log: `{"enabled": true}` stores the request and response bodies of every inference call (admins read them at /v2/request-logs). Default: off. */
+            request_log?: components["schemas"]["RequestLogSettings"] | null;
             source?: components["schemas"]["SourceKind"] | null;
             /** Huggingface Repo Id */
             huggingface_repo_id?: string | null;
@@ -1247,6 +1335,12 @@ export interface components {
         Page_ApiKeyPublic_: {
             /** Items */
             items: components["schemas"]["ApiKeyPublic"][];
+            pagination: components["schemas"]["Pagination"];
+        };
+        /** Page[AuditLogPublic] */
+        Page_AuditLogPublic_: {
+            /** Items */
+            items: components["schemas"]["AuditLogPublic"][];
             pagination: components["schemas"]["Pagination"];
         };
         /** Page[GpuDevicePublic] */
@@ -1271,6 +1365,12 @@ export interface components {
         Page_ModelPublic_: {
             /** Items */
             items: components["schemas"]["ModelPublic"][];
+            pagination: components["schemas"]["Pagination"];
+        };
+        /** Page[RequestLogPublic] */
+        Page_RequestLogPublic_: {
+            /** Items */
+            items: components["schemas"]["RequestLogPublic"][];
             pagination: components["schemas"]["Pagination"];
         };
         /** Page[UserPublic] */
@@ -1309,6 +1409,48 @@ export interface components {
          * @enum {string}
          */
         PlacementStrategy: "spread" | "binpack";
+        /** RequestLogPublic */
+        RequestLogPublic: {
+            /** Id */
+            id: number;
+            /** Created At */
+            created_at: string;
+            /** User Id */
+            user_id: number;
+            /** Api Key Id */
+            api_key_id: number | null;
+            /** Model Id */
+            model_id: number | null;
+            /** Model Name */
+            model_name: string;
+            /** Operation */
+            operation: string;
+            /** Status Code */
+            status_code: number;
+            /** Stream */
+            stream: boolean;
+            /** Duration Ms */
+            duration_ms: number;
+            /** Request Body */
+            request_body: string;
+            /** Response Body */
+            response_body: string;
+            /** Truncated */
+            truncated: boolean;
+            /** Size */
+            size: number;
+        };
+        /**
+         * RequestLogSettings
+         * @description `request_log` of a deployment: off unless enabled.
+         */
+        RequestLogSettings: {
+            /**
+             * Enabled
+             * @default false
+             */
+            enabled: boolean;
+        };
         /**
          * ResourceClaim
          * @description Memory an instance claims: RAM bytes and VRAM bytes per GPU index.
@@ -4166,6 +4308,130 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Invalid request: a parameter or field fails validation, or the request is refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but not allowed to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_audit_logs_v2_audit_logs_get: {
+        parameters: {
+            query?: {
+                /** @description user or API key name */
+                actor?: string | null;
+                /** @description user id */
+                actor_id?: number | null;
+                resource_kind?: string | null;
+                resource_id?: number | null;
+                /** @description at or after (ISO 8601) */
+                time_from?: string | null;
+                /** @description before (ISO 8601) */
+                time_to?: string | null;
+                page?: number;
+                perPage?: number;
+                search?: string;
+                sort_by?: string;
+                watch?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AuditLogPublic_"];
+                };
+            };
+            /** @description Invalid request: a parameter or field fails validation, or the request is refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but not allowed to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_request_logs_v2_request_logs_get: {
+        parameters: {
+            query?: {
+                /** @description name */
+                model?: string | null;
+                model_id?: number | null;
+                api_key_id?: number | null;
+                /** @description at or after (ISO 8601) */
+                time_from?: string | null;
+                /** @description before (ISO 8601) */
+                time_to?: string | null;
+                page?: number;
+                perPage?: number;
+                search?: string;
+                sort_by?: string;
+                watch?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_RequestLogPublic_"];
                 };
             };
             /** @description Invalid request: a parameter or field fails validation, or the request is refused */
