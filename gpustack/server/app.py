@@ -21,6 +21,7 @@ from gpustack.server.api import (
     auth,
     dashboard,
     gpu_devices,
+    integration_check,
     metrics,
     model_evaluations,
     model_files,
@@ -170,6 +171,7 @@ def create_app(config: Config) -> FastAPI:
         metrics,
         audit_logs,
         request_logs,
+        integration_check,
     ):
         app.include_router(module.router)
     mount_gateway(app)

@@ -657,6 +657,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/models/{model_id}/integration-check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Integration Check
+         * @description Dify's, the OpenAI SDK's and Open WebUI's requests for the deployment's categories,
+         *     sent through the gateway; each row says pass or fail and, on failure, why.
+         */
+        post: operations["integration_check_v2_models__model_id__integration_check_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -827,6 +848,36 @@ export interface components {
          * @enum {string}
          */
         Category: "llm" | "embedding" | "reranker" | "image" | "speech_to_text" | "text_to_speech";
+        /** CheckReport */
+        CheckReport: {
+            /** Model Id */
+            model_id: number;
+            /** Model Name */
+            model_name: string;
+            /** Passed */
+            passed: boolean;
+            /** Results */
+            results: components["schemas"]["CheckResult"][];
+        };
+        /** CheckResult */
+        CheckResult: {
+            /** Client */
+            client: string;
+            /** Call */
+            call: string;
+            /** Method */
+            method: string;
+            /** Path */
+            path: string;
+            /** Passed */
+            passed: boolean;
+            /** Status Code */
+            status_code: number | null;
+            /** Duration Ms */
+            duration_ms: number;
+            /** Hint */
+            hint: string;
+        };
         /**
          * ErrorBody
          * @description Every /v2 and /auth error: the HTTP status, its phrase and a human message.
@@ -4454,6 +4505,64 @@ export interface operations {
             };
             /** @description Authenticated, but not allowed to do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    integration_check_v2_models__model_id__integration_check_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckReport"];
+                };
+            };
+            /** @description Invalid request: a parameter or field fails validation, or the request is refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but not allowed to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource (or not one the caller may see) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
