@@ -59,6 +59,18 @@ def _start_parser(sub: Any) -> None:
     add("--enable-cors", action="store_true", default=argparse.SUPPRESS)
     add("--allow-origins", help="comma-separated origins for CORS")
     add("--metrics-token", help="bearer token for /metrics from other hosts (16+ characters)")
+    add(
+        "--trusted-proxies",
+        help="comma-separated proxy addresses/CIDRs whose X-Forwarded-For names the client",
+    )
+    add("--audit-log-retention", type=int, help="days of audit log kept (default 365)")
+    add("--request-log-retention", type=int, help="days of request log kept (default 7)")
+    add("--request-log-max-body", type=int, help="bytes kept of each logged body (default 16384)")
+    add(
+        "--request-log-max-total-bytes",
+        type=int,
+        help="bytes of request log kept in all; the oldest go first (default 1 GiB)",
+    )
     _sign_in_flags(parser)
 
 
@@ -123,6 +135,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
     for name in ("oidc_admin_groups", "ldap_admin_groups"):
         if name in values:
             values[name] = [g.strip() for g in values[name].split(",") if g.strip()]
+    if "trusted_proxies" in values:
+        values["trusted_proxies"] = [p.strip() for p in values["trusted_proxies"].split(",") if p]
     config = Config(**values)
     async_database_url(config.resolved_database_url)
     # A worker beside its server (the embedded one) reads the token file they share.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,23 @@ class Config(BaseSettings):
     ldap_group_search_base: str | None = None
     ldap_group_filter: str = "(|(member={user_dn})(uniqueMember={user_dn}))"
     ldap_admin_groups: list[str] = Field(default_factory=list)
+    # Proxies (addresses or CIDR networks) whose X-Forwarded-For names the client; empty:
+    # the socket address is the client (a header anyone can send proves nothing).
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # Audit rows older than this many days are pruned.
+    audit_log_retention: int = Field(default=365, ge=1)
+    # Request log: bodies cut to this many bytes, rows kept this many days, and at most this
+    # many bytes of bodies in all (the oldest go first).
+    request_log_max_body: int = Field(default=16 * 1024, ge=256, le=16 * 1024 * 1024)
+    request_log_retention: int = Field(default=7, ge=1)
+    request_log_max_total_bytes: int = Field(default=1024**3, ge=1024 * 1024)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry, strict=False)  # ValueError names the bad entry
+        return value
 
     @field_validator("service_port_range")
     @classmethod

@@ -47,6 +47,8 @@ class ApiKey(TimestampColumns, table=True):
     tpm_limit: int | None = None
     tpd_limit: int | None = None
     last_used_at: datetime | None = SQLField(default=None, sa_type=DateTime)
+    # Store the bodies of this key's inference calls in the request log.
+    request_log: bool = False
 
 
 NAME_PATTERN = r"^[^\x00-\x1f]{1,64}$"
@@ -63,6 +65,7 @@ class ApiKeyCreate(BaseModel):
     rpm_limit: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
     tpm_limit: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
     tpd_limit: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
+    request_log: bool = False
 
 
 class ApiKeyUpdate(BaseModel):
@@ -77,6 +80,7 @@ class ApiKeyUpdate(BaseModel):
     rpm_limit: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
     tpm_limit: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
     tpd_limit: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
+    request_log: bool | MISSING = MISSING
 
 
 class ApiKeyPublic(TimestampFields):
@@ -92,6 +96,7 @@ class ApiKeyPublic(TimestampFields):
     tpm_limit: int | None
     tpd_limit: int | None
     last_used_at: UtcDatetime | None
+    request_log: bool = False
 
 
 class ApiKeyCreated(ApiKeyPublic):

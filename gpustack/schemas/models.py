@@ -12,6 +12,7 @@ from sqlmodel import Field as SQLField
 from gpustack.engines.base import Category
 from gpustack.schemas.common import INT64_MAX, NulFreeStr, TimestampColumns, TimestampFields
 from gpustack.schemas.repo_ids import check_repo_id
+from gpustack.schemas.request_logs import RequestLogSettings
 
 # Bytes of RAM or VRAM a deployment claims instead of the estimate.
 ClaimBytes = Annotated[int, Field(ge=0, le=INT64_MAX)]
@@ -33,6 +34,10 @@ _QUEUE_LENGTH_DOC = (
 _QUEUE_WAIT_DOC = (
     "Seconds a request may wait for a free slot before it is answered 429 "
     "queue_timeout. Default: 300."
+)
+_REQUEST_LOG_DOC = (
+    'Request log: `{"enabled": true}` stores the request and response bodies of every '
+    "inference call (admins read them at /v2/request-logs). Default: off."
 )
 
 
@@ -133,6 +138,7 @@ class ModelSpec(ModelSource):
     max_queue_wait: float | None = Field(
         default=None, ge=0, le=MAX_QUEUE_WAIT_S, description=_QUEUE_WAIT_DOC
     )
+    request_log: RequestLogSettings | None = Field(default=None, description=_REQUEST_LOG_DOC)
 
     @model_validator(mode="after")
     def _check_backend(self) -> Self:
@@ -202,6 +208,7 @@ class ModelUpdate(BaseModel):
     max_queue_wait: float | None = Field(
         default=None, ge=0, le=MAX_QUEUE_WAIT_S, description=_QUEUE_WAIT_DOC
     )
+    request_log: RequestLogSettings | None = Field(default=None, description=_REQUEST_LOG_DOC)
     source: SourceKind | None = None
     huggingface_repo_id: str | None = None
     huggingface_filename: str | None = None
@@ -240,6 +247,7 @@ class Model(TimestampColumns, table=True):
     max_concurrent_requests: int | None = None
     max_queue_length: int | None = None
     max_queue_wait: float | None = None
+    request_log: dict[str, Any] | None = SQLField(default=None, sa_column=Column(JSON))
     state: str = ModelState.PENDING.value
     state_message: str = ""
     ready_replicas: int = 0

@@ -17,10 +17,12 @@ from gpustack.db.engine import create_engine, is_sqlite, session_factory
 from gpustack.db.migrate import upgrade_to_head
 from gpustack.server.api import (
     api_keys,
+    audit_logs,
     auth,
     auth_oidc,
     dashboard,
     gpu_devices,
+    integration_check,
     metrics,
     model_evaluations,
     model_files,
@@ -28,6 +30,7 @@ from gpustack.server.api import (
     model_sets,
     models,
     probes,
+    request_logs,
     usage,
     users,
     workers,
@@ -50,6 +53,7 @@ from gpustack.server.security.ldap_auth import LdapDirectory
 from gpustack.server.security.oidc import OidcProvider
 from gpustack.server.security.passwords import PasswordHashing
 from gpustack.server.security.sessions import SessionCodec
+from gpustack.server.services.log_pruning import LogPruner
 from gpustack.server.ui import mount_ui
 
 
@@ -106,14 +110,22 @@ def create_app(config: Config) -> FastAPI:
         await gateway.startup()
         ctx.gateway = gateway
         controllers = ControllerManager(ctx, schedule=SchedulingPass(ctx).run)
+        pruner = LogPruner(ctx)
+
+        async def lead() -> None:
+            await controllers.start_async()
+            await pruner.start_async()
+
+        async def step_down() -> None:
+            await pruner.stop()
+            await controllers.stop()
+
         election = None
         if clustered:
-            election = LeaderElection(
-                config.resolved_database_url, controllers.start_async, controllers.stop
-            )
+            election = LeaderElection(config.resolved_database_url, lead, step_down)
             election.start()
         else:
-            controllers.start()
+            await lead()
         # Everything built so far lives as long as the process: keep it out of GC passes.
         gc.freeze()
         try:
@@ -121,7 +133,7 @@ def create_app(config: Config) -> FastAPI:
         finally:
             if election is not None:
                 await election.stop()
-            await controllers.stop()
+            await step_down()
             await gateway.shutdown()
             await routes.stop()
             await heartbeats.stop()
@@ -163,6 +175,9 @@ def create_app(config: Config) -> FastAPI:
         usage,
         dashboard,
         metrics,
+        audit_logs,
+        request_logs,
+        integration_check,
     ):
         app.include_router(module.router)
     mount_gateway(app)

@@ -9,6 +9,7 @@ from gpustack.server.context import ServerContext
 from gpustack.server.gateway import GatewayApp, GatewaySettings
 from gpustack.server.gateway.prefixes import PREFIXES
 from gpustack.server.gateway.usage_store import DatabaseUsageSink
+from gpustack.server.services.request_log_store import DatabaseRequestLogSink
 
 
 def build_gateway(ctx: ServerContext) -> GatewayApp:
@@ -17,8 +18,16 @@ def build_gateway(ctx: ServerContext) -> GatewayApp:
         total_timeout_s=config.upstream_total_timeout,
         stream_idle_timeout_s=config.upstream_idle_timeout,
         max_body_bytes=config.max_body_bytes,
+        request_log_max_body=config.request_log_max_body,
     )
-    return GatewayApp(settings, ctx.authenticator, ctx.routes, DatabaseUsageSink(ctx.sessions))
+    request_log = DatabaseRequestLogSink(ctx.sessions, config.request_log_max_body)
+    return GatewayApp(
+        settings,
+        ctx.authenticator,
+        ctx.routes,
+        DatabaseUsageSink(ctx.sessions),
+        request_log_sink=request_log,
+    )
 
 
 class _LateBoundGateway:

@@ -295,3 +295,27 @@ def test_admin_pages_in_chinese(page: Page) -> None:
     )
     page.get_by_test_id("lang-switch").get_by_text("English").click()
     expect(page.get_by_test_id("new-user")).to_contain_text("New User")
+
+
+def test_audit_log_page_lists_the_deployments_created(page: Page) -> None:
+    open_page(page, "/audit-logs")
+    choose(page, "audit-kind", "models")
+    table = page.get_by_test_id("audit-table")
+    expect(table.get_by_text("create models").first).to_be_visible()
+    expect(table.get_by_text("POST /v2/models").first).to_be_visible()
+    screenshot(page, "audit-log")
+
+
+def test_integration_check_from_the_deployment_menu(page: Page, served_models: list[str]) -> None:
+    open_page(page, "/deployments")
+    page.get_by_test_id(f"model-actions-{EMBEDDING_MODEL}").click()
+    page.locator(".ant-dropdown:visible").get_by_text("Integration check").click()
+    results = page.get_by_test_id("integration-check-results")
+    expect(results).to_be_visible(timeout=120_000)
+    expect(results.get_by_text("Dify").first).to_be_visible()
+    expect(
+        page.get_by_test_id("integration-check-modal").get_by_text("Every client call passed.")
+    ).to_be_visible()
+    expect(results.locator(".ant-tag", has_text="fail")).to_have_count(0)
+    screenshot(page, "integration-check")
+    close_dialog(page)

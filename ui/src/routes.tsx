@@ -18,6 +18,8 @@ const loaders = {
   'api-keys': () => import('./pages/ApiKeysPage'),
   users: () => import('./pages/UsersPage'),
   usage: () => import('./pages/UsagePage'),
+  'audit-logs': () => import('./pages/AuditLogPage'),
+  'request-logs': () => import('./pages/RequestLogsPage'),
 };
 type PageKey = keyof typeof loaders;
 
@@ -36,6 +38,8 @@ const PlaygroundPage = lazy(loaders.playground);
 const ApiKeysPage = lazy(loaders['api-keys']);
 const UsersPage = lazy(loaders.users);
 const UsagePage = lazy(loaders.usage);
+const AuditLogPage = lazy(loaders['audit-logs']);
+const RequestLogsPage = lazy(loaders['request-logs']);
 
 const spinner = (
   <div style={{ padding: 48, textAlign: 'center' }}>
@@ -101,6 +105,22 @@ export function AppRoutes() {
             }
           />
           <Route path="usage" element={<UsagePage />} />
+          <Route
+            path="audit-logs"
+            element={
+              <AdminOnly>
+                <AuditLogPage />
+              </AdminOnly>
+            }
+          />
+          <Route
+            path="request-logs"
+            element={
+              <AdminOnly>
+                <RequestLogsPage />
+              </AdminOnly>
+            }
+          />
           <Route path="*" element={<NotFound />} />
         </Route>
       </Routes>

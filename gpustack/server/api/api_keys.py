@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
@@ -26,6 +26,7 @@ from gpustack.server.errors import ApiError, not_found
 from gpustack.server.events import Event
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 from gpustack.server.security.key_material import digest, mask, new_key, new_salt
+from gpustack.server.services.audit import record_write
 
 router = APIRouter(prefix="/v2/api-keys", tags=["api-keys"], responses=AUTHENTICATED)
 KIND = ResourceKind.API_KEYS
@@ -50,7 +51,7 @@ async def list_keys(
 
 @router.post("", response_model=ApiKeyCreated, status_code=201, responses=errors(409, 413))
 async def create_key(
-    body: ApiKeyCreate, principal: UserPrincipal, ctx: Ctx, session: Session
+    body: ApiKeyCreate, principal: UserPrincipal, ctx: Ctx, session: Session, request: Request
 ) -> ApiKeyCreated:
     parts = new_key()
     salt = new_salt()
@@ -70,6 +71,7 @@ async def create_key(
         rpm_limit=body.rpm_limit,
         tpm_limit=body.tpm_limit,
         tpd_limit=body.tpd_limit,
+        request_log=body.request_log,
     )
     session.add(key)
     try:
@@ -79,6 +81,9 @@ async def create_key(
     assert key.id is not None
     shown = public(key)
     ctx.publish(KIND, EventType.CREATED, key.id, shown)
+    await record_write(
+        ctx, request, principal, action="create", kind=KIND, resource_id=key.id, after=shown
+    )
     return ApiKeyCreated(**shown.model_dump(), value=parts.value)
 
 
@@ -89,9 +94,15 @@ async def get_key(key_id: PathId, principal: UserPrincipal, session: Session) ->
 
 @router.put("/{key_id}", response_model=ApiKeyPublic, responses=errors(404, 413))
 async def update_key(
-    key_id: PathId, body: ApiKeyUpdate, principal: UserPrincipal, ctx: Ctx, session: Session
+    key_id: PathId,
+    body: ApiKeyUpdate,
+    principal: UserPrincipal,
+    ctx: Ctx,
+    session: Session,
+    request: Request,
 ) -> ApiKeyPublic:
     key = await _own_key(session, key_id, principal.user_id)
+    before = public(key)
     for field, value in body.model_dump(exclude_unset=True).items():
         setattr(key, field, value.value if field == "scope" and value is not None else value)
     key.updated_at = utcnow()
@@ -99,15 +110,31 @@ async def update_key(
     await session.commit()
     shown = public(key)
     ctx.publish(KIND, EventType.UPDATED, key_id, shown)
+    await record_write(
+        ctx,
+        request,
+        principal,
+        action="update",
+        kind=KIND,
+        resource_id=key_id,
+        before=before,
+        after=shown,
+    )
     return shown
 
 
 @router.delete("/{key_id}", status_code=204, responses=errors(404))
-async def delete_key(key_id: PathId, principal: UserPrincipal, ctx: Ctx, session: Session) -> None:
+async def delete_key(
+    key_id: PathId, principal: UserPrincipal, ctx: Ctx, session: Session, request: Request
+) -> None:
     key = await _own_key(session, key_id, principal.user_id)
+    before = public(key)
     await session.delete(key)
     await session.commit()
     ctx.publish(KIND, EventType.DELETED, key_id, None)
+    await record_write(
+        ctx, request, principal, action="delete", kind=KIND, resource_id=key_id, before=before
+    )
 
 
 async def _own_key(session: Any, key_id: int, user_id: int) -> ApiKey:

@@ -23,6 +23,7 @@ from gpustack.server.security.ldap_auth import LdapUnavailableError
 from gpustack.server.security.login_throttle import Attempt
 from gpustack.server.security.passwords import PasswordPolicyError, check_password_policy
 from gpustack.server.security.sessions import SESSION_COOKIE
+from gpustack.server.services.audit import record_write
 from gpustack.server.services.external_users import ExternalIdentity, SignInRefusedError, sign_in
 
 logger = logging.getLogger(__name__)
@@ -168,6 +169,15 @@ async def update_password(
     session.add(user)
     await session.commit()
     ctx.publish(ResourceKind.USERS, EventType.UPDATED, principal.user_id, _public(user))
+    await record_write(
+        ctx,
+        request,
+        principal,
+        action="password-change",
+        kind=ResourceKind.USERS,
+        resource_id=principal.user_id,
+        after={"password": "*"},
+    )
     if principal.api_key_id is None:
         # The other sessions ended; this browser carries on with a fresh cookie.
         set_session_cookie(response, ctx, user)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement
 from sqlmodel import col, select
@@ -46,6 +46,7 @@ from gpustack.server.errors import ApiError, not_found
 from gpustack.server.events import Event
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 from gpustack.server.security.principal import Principal
+from gpustack.server.services.audit import record_write
 from gpustack.server.worker_client import WorkerApi, WorkerApiDep, WorkerCallError
 
 router = APIRouter(prefix="/v2/model-files", tags=["model-files"], responses=AUTHENTICATED)
@@ -107,6 +108,7 @@ async def create_model_file(
     principal: WorkerOrAdmin,
     ctx: Ctx,
     session: Session,
+    request: Request,
 ) -> ModelFilePublic:
     """Download a model's files to one worker; a worker may create rows for itself only."""
     if principal.worker_id is not None and principal.worker_id != body.worker_id:
@@ -135,12 +137,16 @@ async def create_model_file(
     assert row.id is not None
     shown = public(row)
     ctx.publish(KIND, EventType.CREATED, row.id, shown)
+    if principal.worker_id is None:  # a worker's own bookkeeping is not a person's write
+        await record_write(
+            ctx, request, principal, action="create", kind=KIND, resource_id=row.id, after=shown
+        )
     return shown
 
 
 @router.post("/{file_id}/retry", response_model=ModelFilePublic, responses=errors(404, 409))
 async def retry_model_file(
-    file_id: PathId, _: AdminPrincipal, ctx: Ctx, session: Session
+    file_id: PathId, principal: AdminPrincipal, ctx: Ctx, session: Session, request: Request
 ) -> ModelFilePublic:
     """Download a failed model file again."""
     row = await _get(session, file_id)
@@ -148,7 +154,9 @@ async def retry_model_file(
         raise ApiError(409, f"model file {file_id} is {row.state}: only a failed one is retried")
     row.state, row.state_message = ModelFileState.DOWNLOADING.value, "waiting for the worker"
     row.download_progress = 0.0
-    return await _save(ctx, session, row)
+    shown = await _save(ctx, session, row)
+    await record_write(ctx, request, principal, action="retry", kind=KIND, resource_id=file_id)
+    return shown
 
 
 @router.put("/{file_id}/status", response_model=ModelFilePublic, responses=errors(404, 413))
@@ -173,9 +181,10 @@ async def report_status(
 @router.delete("/{file_id}", status_code=204, responses=errors(404, 409, 502))
 async def delete_model_file(
     file_id: PathId,
-    _: AdminPrincipal,
+    principal: AdminPrincipal,
     ctx: Ctx,
     session: Session,
+    request: Request,
     workers: WorkerApiDep,
     cleanup: bool = Query(False),
 ) -> None:
@@ -191,6 +200,9 @@ async def delete_model_file(
     await session.delete(row)
     await session.commit()
     ctx.publish(KIND, EventType.DELETED, file_id, shown)
+    await record_write(
+        ctx, request, principal, action="delete", kind=KIND, resource_id=file_id, before=shown
+    )
 
 
 async def _refuse_if_in_use(session: AsyncSession, row: ModelFile) -> None:

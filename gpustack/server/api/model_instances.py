@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import ColumnElement
 from sqlmodel import col
@@ -32,6 +32,7 @@ from gpustack.server.dependencies import (
 from gpustack.server.errors import ApiError, not_found
 from gpustack.server.events import Event
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
+from gpustack.server.services.audit import record_write
 from gpustack.server.services.instances import delete_instances, instance_public
 from gpustack.server.worker_client import WorkerApiDep, WorkerCallError
 
@@ -75,11 +76,20 @@ async def get_instance(
 
 @router.delete("/{instance_id}", status_code=204, responses=errors(404))
 async def delete_instance(
-    instance_id: PathId, _: AdminPrincipal, ctx: Ctx, session: Session
+    instance_id: PathId, principal: AdminPrincipal, ctx: Ctx, session: Session, request: Request
 ) -> None:
-    await _get(session, instance_id)
+    before = instance_public(await _get(session, instance_id))
     await delete_instances(ctx, session, col(ModelInstance.id) == instance_id)
     await session.commit()
+    await record_write(
+        ctx,
+        request,
+        principal,
+        action="delete",
+        kind=KIND,
+        resource_id=instance_id,
+        before=before,
+    )
 
 
 @router.put(

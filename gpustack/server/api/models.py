@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Request
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -25,6 +25,7 @@ from gpustack.server.dependencies import (
 )
 from gpustack.server.errors import ApiError, not_found
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
+from gpustack.server.services.audit import record_write
 from gpustack.server.services.instances import delete_instances, instance_public
 
 router = APIRouter(prefix="/v2/models", tags=["models"], responses=AUTHENTICATED)
@@ -47,9 +48,10 @@ async def list_models(
 @router.post("", response_model=ModelPublic, status_code=201, responses=errors(409, 413))
 async def create_model(
     body: Annotated[ModelSpec, Body(examples=[example_spec()])],
-    _: AdminPrincipal,
+    principal: AdminPrincipal,
     ctx: Ctx,
     session: Session,
+    request: Request,
 ) -> ModelPublic:
     model = Model(name=body.name, source=body.source.value)
     model.apply_spec(body)
@@ -58,6 +60,9 @@ async def create_model(
     assert model.id is not None
     shown = public(model)
     ctx.publish(KIND, EventType.CREATED, model.id, shown)
+    await record_write(
+        ctx, request, principal, action="create", kind=KIND, resource_id=model.id, after=shown
+    )
     return shown
 
 
@@ -68,9 +73,15 @@ async def get_model(model_id: PathId, _: ReaderPrincipal, session: Session) -> M
 
 @router.put("/{model_id}", response_model=ModelPublic, responses=errors(404, 409, 413))
 async def update_model(
-    model_id: PathId, body: ModelUpdate, _: AdminPrincipal, ctx: Ctx, session: Session
+    model_id: PathId,
+    body: ModelUpdate,
+    principal: AdminPrincipal,
+    ctx: Ctx,
+    session: Session,
+    request: Request,
 ) -> ModelPublic:
     model = await _get(session, model_id)
+    before = public(model)
     merged = model.spec().model_dump() | body.model_dump(exclude_unset=True)
     try:
         spec = ModelSpec.model_validate(merged)
@@ -85,17 +96,33 @@ async def update_model(
     await _commit_unique(session, spec.name)
     shown = public(model)
     ctx.publish(KIND, EventType.UPDATED, model_id, shown)
+    await record_write(
+        ctx,
+        request,
+        principal,
+        action="update",
+        kind=KIND,
+        resource_id=model_id,
+        before=before,
+        after=shown,
+    )
     return shown
 
 
 @router.delete("/{model_id}", status_code=204, responses=errors(404))
-async def delete_model(model_id: PathId, _: AdminPrincipal, ctx: Ctx, session: Session) -> None:
+async def delete_model(
+    model_id: PathId, principal: AdminPrincipal, ctx: Ctx, session: Session, request: Request
+) -> None:
     model = await _get(session, model_id)
+    before = public(model)
     # Instances go first, one event each, so workers stop their engines.
     await delete_instances(ctx, session, col(ModelInstance.model_id) == model_id)
     await session.delete(model)
     await session.commit()
     ctx.publish(KIND, EventType.DELETED, model_id, None)
+    await record_write(
+        ctx, request, principal, action="delete", kind=KIND, resource_id=model_id, before=before
+    )
 
 
 @router.get(
@@ -113,13 +140,14 @@ async def model_instances(model_id: PathId, _: AdminPrincipal, session: Session)
 
 @router.post("/{model_id}/restart", response_model=ModelPublic, responses=errors(404))
 async def restart_model(
-    model_id: PathId, _: AdminPrincipal, ctx: Ctx, session: Session
+    model_id: PathId, principal: AdminPrincipal, ctx: Ctx, session: Session, request: Request
 ) -> ModelPublic:
     """Replace every instance: the replica controller creates fresh ones right away."""
     model = await _get(session, model_id)
     await delete_instances(ctx, session, col(ModelInstance.model_id) == model_id)
     await session.commit()
     ctx.publish(KIND, EventType.UPDATED, model_id, public(model))
+    await record_write(ctx, request, principal, action="restart", kind=KIND, resource_id=model_id)
     return public(model)
 
 

@@ -18,6 +18,7 @@ from gpustack.server.dependencies import AdminPrincipal, Ctx, Session, UserPrinc
 from gpustack.server.errors import ApiError, not_found
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 from gpustack.server.security.passwords import PasswordPolicyError, check_password_policy
+from gpustack.server.services.audit import record_write
 
 router = APIRouter(prefix="/v2/users", tags=["users"], responses=AUTHENTICATED)
 KIND = ResourceKind.USERS
@@ -46,7 +47,9 @@ async def list_users(
 
 
 @router.post("", response_model=UserPublic, status_code=201, responses=errors(409, 413))
-async def create_user(body: UserCreate, _: AdminPrincipal, ctx: Ctx, session: Session) -> User:
+async def create_user(
+    body: UserCreate, principal: AdminPrincipal, ctx: Ctx, session: Session, request: Request
+) -> User:
     if body.password is not None:
         _check_policy(body.password)
     user = User(
@@ -65,7 +68,11 @@ async def create_user(body: UserCreate, _: AdminPrincipal, ctx: Ctx, session: Se
     except IntegrityError as exc:
         raise ApiError(409, f"a user named {body.username!r} already exists") from exc
     assert user.id is not None
-    ctx.publish(KIND, EventType.CREATED, user.id, public(user))
+    shown = public(user)
+    ctx.publish(KIND, EventType.CREATED, user.id, shown)
+    await record_write(
+        ctx, request, principal, action="create", kind=KIND, resource_id=user.id, after=shown
+    )
     return user
 
 
@@ -85,10 +92,12 @@ async def update_user(
     ctx: Ctx,
     session: Session,
     response: Response,
+    request: Request,
 ) -> User:
     user = await session.get(User, user_id)
     if user is None:
         raise not_found("user", user_id)
+    before = public(user)
     if user_id == principal.user_id and (body.is_admin is False or body.is_active is False):
         raise ApiError(400, "you cannot remove your own admin role or deactivate yourself")
     changes = body.model_dump(exclude_unset=True, exclude={"password"})
@@ -110,7 +119,20 @@ async def update_user(
     user.updated_at = utcnow()
     session.add(user)
     await session.commit()
-    ctx.publish(KIND, EventType.UPDATED, user_id, public(user))
+    shown = public(user)
+    ctx.publish(KIND, EventType.UPDATED, user_id, shown)
+    # A new password shows as a changed (redacted) field, never its value.
+    after = shown.model_dump(mode="json") | ({"password": "*"} if body.password else {})
+    await record_write(
+        ctx,
+        request,
+        principal,
+        action="update",
+        kind=KIND,
+        resource_id=user_id,
+        before=before,
+        after=after,
+    )
     if ends_sessions and user_id == principal.user_id and principal.api_key_id is None:
         set_session_cookie(response, ctx, user)  # an admin resetting their own password
     return user
@@ -118,16 +140,20 @@ async def update_user(
 
 @router.delete("/{user_id}", status_code=204, responses=errors(404))
 async def delete_user(
-    user_id: PathId, principal: AdminPrincipal, ctx: Ctx, session: Session
+    user_id: PathId, principal: AdminPrincipal, ctx: Ctx, session: Session, request: Request
 ) -> None:
     if user_id == principal.user_id:
         raise ApiError(400, "you cannot delete your own account")
     user = await session.get(User, user_id)
     if user is None:
         raise not_found("user", user_id)
+    before = public(user)
     await session.delete(user)
     await session.commit()
     ctx.publish(KIND, EventType.DELETED, user_id, None)
+    await record_write(
+        ctx, request, principal, action="delete", kind=KIND, resource_id=user_id, before=before
+    )
 
 
 def _check_policy(password: str) -> None:

@@ -42,6 +42,7 @@ from gpustack.server.security.worker_credentials import (
     proven_secret,
     worker_api_token,
 )
+from gpustack.server.services.audit import record_write
 
 router = APIRouter(prefix="/v2/workers", tags=["workers"], responses=AUTHENTICATED)
 KIND = ResourceKind.WORKERS
@@ -176,9 +177,15 @@ async def get_worker(worker_id: PathId, _: UserPrincipal, session: Session) -> W
 
 @router.put("/{worker_id}", response_model=WorkerPublic, responses=errors(404, 413))
 async def update_worker(
-    worker_id: PathId, body: WorkerUpdate, _: AdminPrincipal, ctx: Ctx, session: Session
+    worker_id: PathId,
+    body: WorkerUpdate,
+    principal: AdminPrincipal,
+    ctx: Ctx,
+    session: Session,
+    request: Request,
 ) -> WorkerPublic:
     worker = await _get(session, worker_id)
+    before = public(worker)
     if body.labels is not None:
         worker.labels = body.labels
     if body.maintenance is not None:
@@ -192,12 +199,25 @@ async def update_worker(
     await session.commit()
     shown = public(worker)
     ctx.publish(KIND, EventType.UPDATED, worker_id, shown)
+    await record_write(
+        ctx,
+        request,
+        principal,
+        action="update",
+        kind=KIND,
+        resource_id=worker_id,
+        before=before,
+        after=shown,
+    )
     return shown
 
 
 @router.delete("/{worker_id}", status_code=204, responses=errors(404))
-async def delete_worker(worker_id: PathId, _: AdminPrincipal, ctx: Ctx, session: Session) -> None:
+async def delete_worker(
+    worker_id: PathId, principal: AdminPrincipal, ctx: Ctx, session: Session, request: Request
+) -> None:
     worker = await _get(session, worker_id)
+    before = public(worker)
     query = select(ModelInstance).where(ModelInstance.worker_id == worker_id)
     released = list((await session.exec(query)).all())
     for instance in released:
@@ -207,6 +227,9 @@ async def delete_worker(worker_id: PathId, _: AdminPrincipal, ctx: Ctx, session:
     await session.delete(worker)
     await session.commit()
     ctx.publish(KIND, EventType.DELETED, worker_id, None)
+    await record_write(
+        ctx, request, principal, action="delete", kind=KIND, resource_id=worker_id, before=before
+    )
     for instance in released:
         assert instance.id is not None
         shown = ModelInstancePublic.model_validate(instance.model_dump())

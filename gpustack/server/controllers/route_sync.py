@@ -113,6 +113,7 @@ async def build_routes(
             created_at=int(model.created_at.timestamp()),
             max_queue_length=model.max_queue_length,
             max_queue_wait_s=model.max_queue_wait,
+            request_log=bool((model.request_log or {}).get("enabled")),
         )
         for model in models
         if model.id is not None

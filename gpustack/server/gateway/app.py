@@ -33,6 +33,7 @@ from .operations import Operation, UpstreamRequest, default_operations
 from .prefixes import route_path
 from .quirks import UNKNOWN, quirks_by_backend
 from .request import read_body
+from .request_log import BodyCapture, RequestLogEntry, RequestLogRecorder, RequestLogSink
 from .responses import JSON, send_bytes, send_error
 from .routes import Endpoint, RouteTable
 from .settings import BalancerMode, GatewaySettings
@@ -68,6 +69,7 @@ class GatewayApp:
         transport: Transport | None = None,
         engines: Mapping[str, Engine] | None = None,
         operations: Mapping[str, Operation[Any]] | None = None,
+        request_log_sink: RequestLogSink | None = None,
     ) -> None:
         self.settings = settings
         self.routes = routes
@@ -83,6 +85,9 @@ class GatewayApp:
             flush_interval_s=settings.usage_flush_interval_s,
             queue_size=settings.usage_queue_size,
         )
+        self.request_log = (
+            None if request_log_sink is None else RequestLogRecorder(request_log_sink)
+        )
         self._auth = authenticator
         self._transport = transport or AiohttpTransport(settings)
         self._quirks = quirks_by_backend(default_registry() if engines is None else engines)
@@ -95,10 +100,14 @@ class GatewayApp:
         self.routes.add_listener(self.admission.sync)
         await self._transport.start()
         await self.usage.start()
+        if self.request_log is not None:
+            await self.request_log.start()
 
     async def shutdown(self) -> None:
         self.routes.remove_listener(self.admission.sync)
         await self.usage.stop()
+        if self.request_log is not None:
+            await self.request_log.stop()
         await self._transport.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -139,6 +148,7 @@ class GatewayApp:
     async def _infer(self, scope: Scope, receive: Receive, send: Send, op: Operation[Any]) -> None:
         outcome = Outcome(time.perf_counter(), time.time())
         call: Call | None = None
+        capture: BodyCapture | None = None
         try:
             principal = await authenticate_for_inference(self._auth, Headers(scope=scope))
             body = await read_body(receive, self.settings.max_body_bytes)
@@ -149,6 +159,8 @@ class GatewayApp:
                 raise model_not_found(model)
             quirks = self._quirks.get(route.backend, UNKNOWN)
             call = Call(principal, route, quirks, body, content_type or "application/json", doc)
+            if route.request_log or principal.request_log:
+                send = capture = BodyCapture(send, self.settings.request_log_max_body)
             upstream = op.prepare(call)
             outcome.stream = upstream.stream
             self.limiter.admit(principal)
@@ -164,6 +176,8 @@ class GatewayApp:
                 await send_error(send, exc, op.error_body(exc))
         finally:
             self._account(op, call, outcome)
+            if capture is not None and call is not None:
+                self._log_request(op, call, outcome, capture)
 
     async def _forward_until_disconnect(
         self,
@@ -309,6 +323,31 @@ class GatewayApp:
         if outcome.total_tokens:
             self.limiter.spend(call.principal, outcome.total_tokens)
         self.usage.record(outcome.usage_record(op.name, call, duration))
+
+    def _log_request(
+        self, op: Operation[Any], call: Call, outcome: Outcome, capture: BodyCapture
+    ) -> None:
+        if self.request_log is None:
+            return
+        self.request_log.record(
+            RequestLogEntry(
+                timestamp=outcome.arrived,
+                user_id=call.principal.user_id,
+                api_key_id=call.principal.api_key_id,
+                model_id=call.route.model_id,
+                model_name=call.route.name,
+                operation=op.name,
+                status_code=outcome.status,
+                stream=outcome.stream,
+                duration_ms=(time.perf_counter() - outcome.started) * 1000.0,
+                request_content_type=call.content_type,
+                request_body=call.body[: self.settings.request_log_max_body],
+                request_size=len(call.body),
+                response_content_type=capture.content_type,
+                response_body=b"".join(capture.chunks),
+                captured_all=capture.captured_all,
+            )
+        )
 
 
 def _content_type(scope: Scope) -> str:

@@ -42,6 +42,8 @@ class ModelRoute:
     created_at: int = 0
     max_queue_length: int | None = None
     max_queue_wait_s: float | None = None
+    # The deployment's request log is on: the gateway keeps the bodies of its calls.
+    request_log: bool = False
 
     def capacity(self) -> int | None:
         """Requests the running instances take at once; None when any of them is unbounded."""

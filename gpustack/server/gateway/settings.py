@@ -40,3 +40,5 @@ class GatewaySettings:
     max_queue_wait_s: float = 300.0
     # Largest accepted request body (audio and image uploads included).
     max_body_bytes: int = 256 * 1024 * 1024
+    # Request log: bytes kept of each body (streams: of the assembled text).
+    request_log_max_body: int = 16 * 1024

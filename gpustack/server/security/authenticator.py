@@ -41,6 +41,7 @@ class _CachedKey:
     scope: KeyScope
     allowed: frozenset[str] | None
     limits: KeyLimits
+    request_log: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,7 @@ class Authenticator:
             api_key_id=cached.key_id,
             allowed_model_names=cached.allowed,
             limits=cached.limits,
+            request_log=cached.request_log,
         )
 
     async def _user_principal(self, claims: SessionClaims) -> Principal | None:
@@ -188,6 +190,7 @@ class Authenticator:
             scope=KeyScope(row.scope),
             allowed=None if row.allowed_model_names is None else frozenset(row.allowed_model_names),
             limits=KeyLimits(row.rpm_limit, row.tpm_limit, row.tpd_limit),
+            request_log=row.request_log,
         )
         self._keys[access_key] = cached
         return cached

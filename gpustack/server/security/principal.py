@@ -32,6 +32,8 @@ class Principal:
     worker_id: int | None = None
     # A session of a user whose generated password must be changed before anything else.
     must_change_password: bool = False
+    # This key's inference calls go to the request log.
+    request_log: bool = False
 
     def may_use_model(self, model_name: str) -> bool:
         return self.allowed_model_names is None or model_name in self.allowed_model_names

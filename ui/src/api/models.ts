@@ -13,6 +13,8 @@ export type GpuSelector = Schema<'GPUSelector'>;
 export type ModelSpec = Schema<'ModelSpec'>;
 export type ModelUpdate = Schema<'ModelUpdate'>;
 export type Model = Schema<'ModelPublic'>;
+export type CheckReport = Schema<'CheckReport'>;
+export type CheckResult = Schema<'CheckResult'>;
 
 /** Where a model's files come from (a deployment, a model file or a catalog entry). */
 export type ModelSourceRef = Pick<
@@ -29,6 +31,7 @@ export const modelsApi = {
   ...resource<Model, ModelSpec, ModelUpdate>('/v2/models'),
   instances: (id: number) => http.get<{ items: ModelInstance[] }>(`/v2/models/${id}/instances`),
   restart: (id: number) => http.post<Model>(`/v2/models/${id}/restart`),
+  integrationCheck: (id: number) => http.post<CheckReport>(`/v2/models/${id}/integration-check`),
 };
 
 /** Where a model comes from, in one line for tables. */

@@ -674,6 +674,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/audit-logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Audit Logs */
+        get: operations["list_audit_logs_v2_audit_logs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/request-logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Request Logs */
+        get: operations["list_request_logs_v2_request_logs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/models/{model_id}/integration-check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Integration Check
+         * @description Dify's, the OpenAI SDK's and Open WebUI's requests for the deployment's categories,
+         *     sent through the gateway; each row says pass or fail and, on failure, why.
+         */
+        post: operations["integration_check_v2_models__model_id__integration_check_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -699,6 +754,11 @@ export interface components {
             tpm_limit?: number | null;
             /** Tpd Limit */
             tpd_limit?: number | null;
+            /**
+             * Request Log
+             * @default false
+             */
+            request_log: boolean;
         };
         /**
          * ApiKeyCreated
@@ -732,6 +792,11 @@ export interface components {
             tpd_limit: number | null;
             /** Last Used At */
             last_used_at: string | null;
+            /**
+             * Request Log
+             * @default false
+             */
+            request_log: boolean;
             /** Value */
             value: string;
         };
@@ -764,6 +829,11 @@ export interface components {
             tpd_limit: number | null;
             /** Last Used At */
             last_used_at: string | null;
+            /**
+             * Request Log
+             * @default false
+             */
+            request_log: boolean;
         };
         /**
          * ApiKeyUpdate
@@ -782,6 +852,39 @@ export interface components {
             tpm_limit?: number | null;
             /** Tpd Limit */
             tpd_limit?: number | null;
+            /** Request Log */
+            request_log?: boolean;
+        };
+        /** AuditLogPublic */
+        AuditLogPublic: {
+            /** Id */
+            id: number;
+            /** Created At */
+            created_at: string;
+            /** Actor User Id */
+            actor_user_id: number | null;
+            /** Actor Name */
+            actor_name: string;
+            /** Api Key Id */
+            api_key_id: number | null;
+            /** Api Key Name */
+            api_key_name: string | null;
+            /** Client Ip */
+            client_ip: string;
+            /** Method */
+            method: string;
+            /** Path */
+            path: string;
+            /** Action */
+            action: string;
+            /** Resource Kind */
+            resource_kind: string;
+            /** Resource Id */
+            resource_id: string | null;
+            /** Changes */
+            changes: {
+                [key: string]: unknown;
+            };
         };
         /**
          * AuthProviders
@@ -805,6 +908,36 @@ export interface components {
          * @enum {string}
          */
         Category: "llm" | "embedding" | "reranker" | "image" | "speech_to_text" | "text_to_speech";
+        /** CheckReport */
+        CheckReport: {
+            /** Model Id */
+            model_id: number;
+            /** Model Name */
+            model_name: string;
+            /** Passed */
+            passed: boolean;
+            /** Results */
+            results: components["schemas"]["CheckResult"][];
+        };
+        /** CheckResult */
+        CheckResult: {
+            /** Client */
+            client: string;
+            /** Call */
+            call: string;
+            /** Method */
+            method: string;
+            /** Path */
+            path: string;
+            /** Passed */
+            passed: boolean;
+            /** Status Code */
+            status_code: number | null;
+            /** Duration Ms */
+            duration_ms: number;
+            /** Hint */
+            hint: string;
+        };
         /**
          * ErrorBody
          * @description Every /v2 and /auth error: the HTTP status, its phrase and a human message.
@@ -1130,6 +1263,8 @@ export interface components {
              * @description Seconds a request may wait for a free slot before it is answered 429 queue_timeout. Default: 300.
              */
             max_queue_wait?: number | null;
+            /** @description Request log: `{"enabled": true}` stores the request and response bodies of every inference call (admins read them at /v2/request-logs). Default: off. */
+            request_log?: components["schemas"]["RequestLogSettings"] | null;
             /** Id */
             id: number;
             state: components["schemas"]["ModelState"];
@@ -1227,6 +1362,8 @@ export interface components {
              * @description Seconds a request may wait for a free slot before it is answered 429 queue_timeout. Default: 300.
              */
             max_queue_wait?: number | null;
+            /** @description Request log: `{"enabled": true}` stores the request and response bodies of every inference call (admins read them at /v2/request-logs). Default: off. */
+            request_log?: components["schemas"]["RequestLogSettings"] | null;
         };
         /**
          * ModelState
@@ -1291,6 +1428,8 @@ export interface components {
              * @description Seconds a request may wait for a free slot before it is answered 429 queue_timeout. Default: 300.
              */
             max_queue_wait?: number | null;
+            /** @description Request log: `{"enabled": true}` stores the request and response bodies of every inference call (admins read them at /v2/request-logs). Default: off. */
+            request_log?: components["schemas"]["RequestLogSettings"] | null;
             source?: components["schemas"]["SourceKind"] | null;
             /** Huggingface Repo Id */
             huggingface_repo_id?: string | null;
@@ -1316,6 +1455,12 @@ export interface components {
             items: components["schemas"]["ApiKeyPublic"][];
             pagination: components["schemas"]["Pagination"];
         };
+        /** Page[AuditLogPublic] */
+        Page_AuditLogPublic_: {
+            /** Items */
+            items: components["schemas"]["AuditLogPublic"][];
+            pagination: components["schemas"]["Pagination"];
+        };
         /** Page[GpuDevicePublic] */
         Page_GpuDevicePublic_: {
             /** Items */
@@ -1338,6 +1483,12 @@ export interface components {
         Page_ModelPublic_: {
             /** Items */
             items: components["schemas"]["ModelPublic"][];
+            pagination: components["schemas"]["Pagination"];
+        };
+        /** Page[RequestLogPublic] */
+        Page_RequestLogPublic_: {
+            /** Items */
+            items: components["schemas"]["RequestLogPublic"][];
             pagination: components["schemas"]["Pagination"];
         };
         /** Page[UserPublic] */
@@ -1376,6 +1527,48 @@ export interface components {
          * @enum {string}
          */
         PlacementStrategy: "spread" | "binpack";
+        /** RequestLogPublic */
+        RequestLogPublic: {
+            /** Id */
+            id: number;
+            /** Created At */
+            created_at: string;
+            /** User Id */
+            user_id: number;
+            /** Api Key Id */
+            api_key_id: number | null;
+            /** Model Id */
+            model_id: number | null;
+            /** Model Name */
+            model_name: string;
+            /** Operation */
+            operation: string;
+            /** Status Code */
+            status_code: number;
+            /** Stream */
+            stream: boolean;
+            /** Duration Ms */
+            duration_ms: number;
+            /** Request Body */
+            request_body: string;
+            /** Response Body */
+            response_body: string;
+            /** Truncated */
+            truncated: boolean;
+            /** Size */
+            size: number;
+        };
+        /**
+         * RequestLogSettings
+         * @description `request_log` of a deployment: off unless enabled.
+         */
+        RequestLogSettings: {
+            /**
+             * Enabled
+             * @default false
+             */
+            enabled: boolean;
+        };
         /**
          * ResourceClaim
          * @description Memory an instance claims: RAM bytes and VRAM bytes per GPU index.
@@ -3837,8 +4030,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                authorization?: string;
                 "X-GPUStack-Worker-Token"?: string;
+                authorization?: string;
             };
             path?: never;
             cookie?: never;
@@ -4346,6 +4539,188 @@ export interface operations {
             };
             /** @description Authenticated, but not allowed to do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_audit_logs_v2_audit_logs_get: {
+        parameters: {
+            query?: {
+                /** @description user or API key name */
+                actor?: string | null;
+                /** @description user id */
+                actor_id?: number | null;
+                resource_kind?: string | null;
+                resource_id?: number | null;
+                /** @description at or after (ISO 8601) */
+                time_from?: string | null;
+                /** @description before (ISO 8601) */
+                time_to?: string | null;
+                page?: number;
+                perPage?: number;
+                search?: string;
+                sort_by?: string;
+                watch?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AuditLogPublic_"];
+                };
+            };
+            /** @description Invalid request: a parameter or field fails validation, or the request is refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but not allowed to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_request_logs_v2_request_logs_get: {
+        parameters: {
+            query?: {
+                /** @description name */
+                model?: string | null;
+                model_id?: number | null;
+                api_key_id?: number | null;
+                /** @description at or after (ISO 8601) */
+                time_from?: string | null;
+                /** @description before (ISO 8601) */
+                time_to?: string | null;
+                page?: number;
+                perPage?: number;
+                search?: string;
+                sort_by?: string;
+                watch?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_RequestLogPublic_"];
+                };
+            };
+            /** @description Invalid request: a parameter or field fails validation, or the request is refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but not allowed to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    integration_check_v2_models__model_id__integration_check_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckReport"];
+                };
+            };
+            /** @description Invalid request: a parameter or field fails validation, or the request is refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but not allowed to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource (or not one the caller may see) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -4,8 +4,10 @@ import {
   CloudServerOutlined,
   DashboardOutlined,
   DeploymentUnitOutlined,
+  AuditOutlined,
   ExperimentOutlined,
   FileOutlined,
+  FileSearchOutlined,
   KeyOutlined,
   LockOutlined,
   LogoutOutlined,
@@ -37,6 +39,12 @@ export function AppLayout() {
     { key: '/model-files', icon: <FileOutlined />, label: t('menu.modelFiles') },
     ...(user?.is_admin ? [{ key: '/users', icon: <TeamOutlined />, label: t('menu.users') }] : []),
     { key: '/usage', icon: <BarChartOutlined />, label: t('menu.usage') },
+    ...(user?.is_admin
+      ? [
+          { key: '/audit-logs', icon: <AuditOutlined />, label: t('menu.auditLog') },
+          { key: '/request-logs', icon: <FileSearchOutlined />, label: t('menu.requestLog') },
+        ]
+      : []),
   ];
 
   const avatarMenu = {

@@ -78,6 +78,9 @@ SERVER_ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/v2/gpu-devices"): Access.PERSON,
     ("GET", "/v2/usage"): Access.PERSON,
     ("GET", "/v2/dashboard"): Access.PERSON,
+    ("GET", "/v2/audit-logs"): Access.ADMIN,
+    ("GET", "/v2/request-logs"): Access.ADMIN,
+    ("POST", "/v2/models/{model_id}/integration-check"): Access.ADMIN,
 }
 
 # The gateway's paths (below both /v1 and /v1-openai), all POST, plus the model list.

@@ -1,4 +1,4 @@
-import { Alert, Flex, Form, Input, InputNumber, Modal, Select, Typography } from 'antd';
+import { Alert, Flex, Form, Input, InputNumber, Modal, Select, Switch, Typography } from 'antd';
 import { useEffect, useState } from 'react';
 import { apiKeysApi, type ApiKeyCreated, type KeyScope } from '../../api/apiKeys';
 import { modelsApi } from '../../api/models';
@@ -16,6 +16,7 @@ interface KeyForm {
   rpm_limit?: number | null;
   tpm_limit?: number | null;
   tpd_limit?: number | null;
+  request_log?: boolean;
 }
 
 const DAY = 86400;
@@ -49,6 +50,7 @@ export function NewApiKeyModal(props: { open: boolean; onClose: () => void; onCr
         rpm_limit: v.rpm_limit ?? null,
         tpm_limit: v.tpm_limit ?? null,
         tpd_limit: v.tpd_limit ?? null,
+        request_log: v.request_log ?? false,
       });
       setCreated(key);
       props.onCreated();
@@ -117,6 +119,9 @@ export function NewApiKeyModal(props: { open: boolean; onClose: () => void; onCr
             <InputNumber min={1} />
           </Form.Item>
         </Flex>
+        <Form.Item name="request_log" label={t('menu.requestLog')} extra={t('keys.requestLogHelp')} valuePropName="checked">
+          <Switch data-testid="key-request-log" />
+        </Form.Item>
       </Form>
     </Modal>
   );

@@ -1,4 +1,4 @@
-import { Checkbox, Divider, Flex, Form, Input, InputNumber, Select } from 'antd';
+import { Checkbox, Divider, Flex, Form, Input, InputNumber, Select, Switch } from 'antd';
 import { gpusApi } from '../../api/gpus';
 import { KeyValueEditor } from '../../components/KeyValueEditor';
 import { useAsync } from '../../hooks/useAsync';
@@ -75,6 +75,9 @@ export function AdvancedFields() {
           <InputNumber min={0} max={3600} style={{ width: '100%' }} data-testid="deploy-max-queue-wait" />
         </Form.Item>
       </Flex>
+      <Form.Item name="request_log" label={t('menu.requestLog')} extra={t('deploy.requestLogHelp')} valuePropName="checked">
+        <Switch data-testid="deploy-request-log" />
+      </Form.Item>
     </>
   );
 }

@@ -12,6 +12,7 @@ import { useI18n } from '../../i18n';
 import { ApiAccessModal } from './ApiAccessModal';
 import { DeployModal } from './DeployModal';
 import { InstancesTable } from './InstancesTable';
+import { IntegrationCheckModal } from './IntegrationCheckModal';
 import { LogsModal } from './LogsModal';
 import { ScaleModal } from './ScaleModal';
 
@@ -19,6 +20,7 @@ type Dialog =
   | { kind: 'deploy'; model: Model | null }
   | { kind: 'scale'; model: Model }
   | { kind: 'access'; model: Model }
+  | { kind: 'check'; model: Model }
   | { kind: 'logs'; instance: ModelInstance }
   | null;
 
@@ -61,6 +63,7 @@ export default function DeploymentsPage() {
       { key: 'scale', label: t('deploy.scale') },
       { key: 'toggle', label: stopped ? t('deploy.start') : t('deploy.stop') },
       { key: 'restart', label: t('deploy.restart') },
+      { key: 'check', label: t('check.action') },
       { key: 'delete', label: t('common.delete'), danger: true },
     ];
     const onClick = ({ key }: { key: string }) => {
@@ -68,6 +71,7 @@ export default function DeploymentsPage() {
       if (key === 'scale') setDialog({ kind: 'scale', model: m });
       if (key === 'toggle') void act(modelsApi.update(m.id, { replicas: stopped ? 1 : 0 }));
       if (key === 'restart') void act(modelsApi.restart(m.id), t('deploy.restarting'));
+      if (key === 'check') setDialog({ kind: 'check', model: m });
       if (key === 'delete') confirmDelete(m);
     };
     return (
@@ -121,6 +125,7 @@ export default function DeploymentsPage() {
       />
       <ScaleModal model={dialog?.kind === 'scale' ? dialog.model : null} onClose={() => setDialog(null)} />
       <ApiAccessModal model={dialog?.kind === 'access' ? dialog.model : null} onClose={() => setDialog(null)} />
+      <IntegrationCheckModal model={dialog?.kind === 'check' ? dialog.model : null} onClose={() => setDialog(null)} />
       <LogsModal instance={dialog?.kind === 'logs' ? dialog.instance : null} onClose={() => setDialog(null)} />
     </>
   );
