@@ -4,18 +4,23 @@ Importing this package registers every table on SQLModel.metadata (Alembic reads
 """
 
 from gpustack.schemas.api_keys import ApiKey
+from gpustack.schemas.groups import Group, GroupMember
 from gpustack.schemas.model_files import ModelFile
 from gpustack.schemas.model_instances import ModelInstance
 from gpustack.schemas.models import Model
+from gpustack.schemas.rate_counters import RateCounter
 from gpustack.schemas.usage import UsageDaily, UsageRecordRow
 from gpustack.schemas.users import User
 from gpustack.schemas.workers import Worker
 
 __all__ = [
     "ApiKey",
+    "Group",
+    "GroupMember",
     "Model",
     "ModelFile",
     "ModelInstance",
+    "RateCounter",
     "UsageDaily",
     "UsageRecordRow",
     "User",

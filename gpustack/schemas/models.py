@@ -10,7 +10,13 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field as SQLField
 
 from gpustack.engines.base import Category
-from gpustack.schemas.common import INT64_MAX, NulFreeStr, TimestampColumns, TimestampFields
+from gpustack.schemas.common import (
+    INT64_MAX,
+    DbId,
+    NulFreeStr,
+    TimestampColumns,
+    TimestampFields,
+)
 from gpustack.schemas.repo_ids import check_repo_id
 
 # Bytes of RAM or VRAM a deployment claims instead of the estimate.
@@ -33,6 +39,10 @@ _QUEUE_LENGTH_DOC = (
 _QUEUE_WAIT_DOC = (
     "Seconds a request may wait for a free slot before it is answered 429 "
     "queue_timeout. Default: 300."
+)
+_ACCESS_GROUPS_DOC = (
+    "Ids of the groups whose members may see and call this deployment; empty: everyone. "
+    "Others get 404 model_not_found, as if it did not exist."
 )
 
 
@@ -133,6 +143,9 @@ class ModelSpec(ModelSource):
     max_queue_wait: float | None = Field(
         default=None, ge=0, le=MAX_QUEUE_WAIT_S, description=_QUEUE_WAIT_DOC
     )
+    access_groups: list[DbId] = Field(
+        default_factory=list, max_length=256, description=_ACCESS_GROUPS_DOC
+    )
 
     @model_validator(mode="after")
     def _check_backend(self) -> Self:
@@ -202,6 +215,9 @@ class ModelUpdate(BaseModel):
     max_queue_wait: float | None = Field(
         default=None, ge=0, le=MAX_QUEUE_WAIT_S, description=_QUEUE_WAIT_DOC
     )
+    access_groups: list[DbId] | None = Field(
+        default=None, max_length=256, description=_ACCESS_GROUPS_DOC
+    )
     source: SourceKind | None = None
     huggingface_repo_id: str | None = None
     huggingface_filename: str | None = None
@@ -240,6 +256,8 @@ class Model(TimestampColumns, table=True):
     max_concurrent_requests: int | None = None
     max_queue_length: int | None = None
     max_queue_wait: float | None = None
+    # Group ids whose members may call it; empty: everyone.
+    access_groups: list[int] = SQLField(default_factory=list, sa_column=Column(JSON))
     state: str = ModelState.PENDING.value
     state_message: str = ""
     ready_replicas: int = 0

@@ -113,6 +113,7 @@ async def build_routes(
             created_at=int(model.created_at.timestamp()),
             max_queue_length=model.max_queue_length,
             max_queue_wait_s=model.max_queue_wait,
+            access_groups=frozenset(model.access_groups or ()),
         )
         for model in models
         if model.id is not None

@@ -29,7 +29,8 @@ class ModelRoute:
     """A deployment as the gateway sees it. Empty `endpoints` means no instance is running.
 
     `max_queue_length` and `max_queue_wait_s` bound the requests waiting for a free slot;
-    None takes the gateway's defaults.
+    None takes the gateway's defaults. `access_groups` are the groups whose members may call
+    it (empty: everyone); a set, so the check per request is one lookup.
     """
 
     model_id: int
@@ -42,6 +43,7 @@ class ModelRoute:
     created_at: int = 0
     max_queue_length: int | None = None
     max_queue_wait_s: float | None = None
+    access_groups: frozenset[int] = frozenset()
 
     def capacity(self) -> int | None:
         """Requests the running instances take at once; None when any of them is unbounded."""
