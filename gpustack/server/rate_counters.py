@@ -50,8 +50,9 @@ class DatabaseCounterStore:
             await conn.execute(
                 text(
                     "DELETE FROM rate_counters WHERE (window_start < :minute AND "
-                    "(key LIKE '%:rpm' OR key LIKE '%:tpm')) OR (window_start < :day AND "
-                    "(key LIKE '%:rpd' OR key LIKE '%:tpd'))"
+                    "(key LIKE :rpm OR key LIKE :tpm)) OR (window_start < :day AND "
+                    "(key LIKE :rpd OR key LIKE :tpd))"
                 ),
-                {"minute": minute, "day": day},
+                {"minute": minute, "day": day}
+                | {kind: f"%:{kind}" for kind in ("rpm", "tpm", "rpd", "tpd")},
             )
