@@ -29,6 +29,7 @@ export interface DeployFormValues {
   max_concurrent_requests?: number | null;
   max_queue_length?: number | null;
   max_queue_wait?: number | null;
+  access_groups?: number[];
 }
 
 export const defaultValues: DeployFormValues = {
@@ -67,6 +68,7 @@ export function toSpec(v: DeployFormValues): ModelSpec {
     max_concurrent_requests: v.max_concurrent_requests ?? null,
     max_queue_length: v.max_queue_length ?? null,
     max_queue_wait: v.max_queue_wait ?? null,
+    access_groups: v.access_groups ?? [],
   };
   if (v.category !== 'auto') spec.categories = [v.category];
   if (v.source === 'huggingface') {
@@ -113,6 +115,7 @@ export function fromModel(m: Model): DeployFormValues {
     max_concurrent_requests: m.max_concurrent_requests ?? null,
     max_queue_length: m.max_queue_length ?? null,
     max_queue_wait: m.max_queue_wait ?? null,
+    access_groups: m.access_groups ?? [],
   };
 }
 
