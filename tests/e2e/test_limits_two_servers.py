@@ -1,4 +1,5 @@
-"""Two servers on one PostgreSQL count one key's limit together (within 10 %), not twice."""
+"""Two servers on one PostgreSQL count one key's limit together (within 10 %), not twice; a key
+disabled on one server is refused by the other."""
 
 from __future__ import annotations
 
@@ -72,6 +73,16 @@ def _run(tmp_path: Path, url: str, model_path: Path) -> None:
         assert LIMIT - LIMIT // 10 <= admitted <= LIMIT + LIMIT // 10, admitted
         # Both servers served some of them: the budget really was shared.
         assert 200 in codes[0::2] and 200 in codes[1::2]
+
+        # Disabled through A: B drops its cached key on the relayed event.
+        assert (
+            admin.patch(f"/v2/api-keys/{key['id']}", json={"is_active": False}).status_code == 200
+        )
+        wait_until(
+            lambda: httpx.get(f"{servers[1]}/v1/models", headers=headers).status_code == 401,
+            3,
+            "key disabled on server B",
+        )
 
 
 def _ok(url: str) -> bool:

@@ -109,7 +109,8 @@ async def update_key(
     key_id: PathId, body: ApiKeyUpdate, principal: UserPrincipal, ctx: Ctx, session: Session
 ) -> ApiKeyPublic:
     key = await _own_key(session, key_id, principal)
-    changes = body.model_dump(exclude_unset=True)
+    # Attributes, not a dump: the dump would render `expires_at` as text.
+    changes = {field: getattr(body, field) for field in body.model_fields_set}
     if "is_active" in changes:
         await _set_active(session, principal, key, changes.pop("is_active"))
     for field, value in changes.items():
