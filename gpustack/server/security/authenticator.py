@@ -87,9 +87,12 @@ class Authenticator:
         self._workers: dict[int, _CachedWorker] = {}
         # Counts user events: a row read before the latest one may be stale, so is not cached.
         self._user_events = 0
+        # The same for keys: a key disabled while its row was being read must not stay cached.
+        self._key_events = 0
 
     def on_event(self, event: Event) -> None:
         if event.kind == ResourceKind.API_KEYS:
+            self._key_events += 1
             self._keys = {k: v for k, v in self._keys.items() if v.key_id != event.id}
         elif event.kind == ResourceKind.USERS:
             self._user_events += 1
@@ -189,6 +192,7 @@ class Authenticator:
         )
 
     async def _load_key(self, access_key: str) -> _CachedKey | None:
+        events_before = self._key_events
         async with self._sessions() as session:
             row = (
                 await session.exec(select(ApiKey).where(ApiKey.access_key == access_key))
@@ -206,7 +210,8 @@ class Authenticator:
             limits=KeyLimits(row.rpm_limit, row.tpm_limit, row.tpd_limit),
             is_active=row.is_active,
         )
-        self._keys[access_key] = cached
+        if self._key_events == events_before:
+            self._keys[access_key] = cached
         return cached
 
     async def _user(self, user_id: int) -> _CachedUser | None:
