@@ -5,9 +5,11 @@ Importing this package registers every table on SQLModel.metadata (Alembic reads
 
 from gpustack.schemas.api_keys import ApiKey
 from gpustack.schemas.audit_logs import AuditLog
+from gpustack.schemas.groups import Group, GroupMember
 from gpustack.schemas.model_files import ModelFile
 from gpustack.schemas.model_instances import ModelInstance
 from gpustack.schemas.models import Model
+from gpustack.schemas.rate_counters import RateCounter
 from gpustack.schemas.request_logs import RequestLog
 from gpustack.schemas.usage import UsageDaily, UsageRecordRow
 from gpustack.schemas.users import User
@@ -16,9 +18,12 @@ from gpustack.schemas.workers import Worker
 __all__ = [
     "ApiKey",
     "AuditLog",
+    "Group",
+    "GroupMember",
     "Model",
     "ModelFile",
     "ModelInstance",
+    "RateCounter",
     "RequestLog",
     "UsageDaily",
     "UsageRecordRow",

@@ -11,6 +11,7 @@ from sqlmodel import Field as SQLField
 
 from gpustack.schemas.common import (
     DB_INT_MAX,
+    DbId,
     NulFreeStr,
     TimestampColumns,
     TimestampFields,
@@ -49,6 +50,11 @@ class ApiKey(TimestampColumns, table=True):
     last_used_at: datetime | None = SQLField(default=None, sa_type=DateTime)
     # Store the bodies of this key's inference calls in the request log.
     request_log: bool = False
+    # A disabled key is refused like an unknown one until it is enabled again.
+    is_active: bool = True
+    # Who disabled it when not its owner: then only a manager (an administrator, or an admin
+    # of a group of the owner) may enable it again.
+    disabled_by: int | None = None
 
 
 NAME_PATTERN = r"^[^\x00-\x1f]{1,64}$"
@@ -57,6 +63,8 @@ NAME_PATTERN = r"^[^\x00-\x1f]{1,64}$"
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # For another user: administrators, and group admins for their groups' members.
+    user_id: DbId | None = None
     name: str = Field(pattern=NAME_PATTERN)
     description: NulFreeStr = Field(default="", max_length=1024)
     expires_in: int | None = Field(default=None, ge=60, le=10 * 365 * 86400)
@@ -81,6 +89,9 @@ class ApiKeyUpdate(BaseModel):
     tpm_limit: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
     tpd_limit: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
     request_log: bool | MISSING = MISSING
+    is_active: bool | MISSING = MISSING
+    # Null: never expires.
+    expires_at: UtcDatetime | None = None
 
 
 class ApiKeyPublic(TimestampFields):
@@ -97,6 +108,7 @@ class ApiKeyPublic(TimestampFields):
     tpd_limit: int | None
     last_used_at: UtcDatetime | None
     request_log: bool = False
+    is_active: bool
 
 
 class ApiKeyCreated(ApiKeyPublic):

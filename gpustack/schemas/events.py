@@ -20,3 +20,5 @@ class ResourceKind(StrEnum):
     MODEL_INSTANCES = "model-instances"
     MODEL_FILES = "model-files"
     WORKERS = "workers"
+    # Also published when a group's members change (the group's id, hint "members").
+    GROUPS = "groups"

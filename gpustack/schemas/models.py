@@ -10,7 +10,13 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field as SQLField
 
 from gpustack.engines.base import Category
-from gpustack.schemas.common import INT64_MAX, NulFreeStr, TimestampColumns, TimestampFields
+from gpustack.schemas.common import (
+    INT64_MAX,
+    DbId,
+    NulFreeStr,
+    TimestampColumns,
+    TimestampFields,
+)
 from gpustack.schemas.repo_ids import check_repo_id
 from gpustack.schemas.request_logs import RequestLogSettings
 
@@ -38,6 +44,10 @@ _QUEUE_WAIT_DOC = (
 _REQUEST_LOG_DOC = (
     'Request log: `{"enabled": true}` stores the request and response bodies of every '
     "inference call (admins read them at /v2/request-logs). Default: off."
+)
+_ACCESS_GROUPS_DOC = (
+    "Ids of the groups whose members may see and call this deployment; empty: everyone. "
+    "Others get 404 model_not_found, as if it did not exist."
 )
 
 
@@ -139,6 +149,9 @@ class ModelSpec(ModelSource):
         default=None, ge=0, le=MAX_QUEUE_WAIT_S, description=_QUEUE_WAIT_DOC
     )
     request_log: RequestLogSettings | None = Field(default=None, description=_REQUEST_LOG_DOC)
+    access_groups: list[DbId] = Field(
+        default_factory=list, max_length=256, description=_ACCESS_GROUPS_DOC
+    )
 
     @model_validator(mode="after")
     def _check_backend(self) -> Self:
@@ -209,6 +222,9 @@ class ModelUpdate(BaseModel):
         default=None, ge=0, le=MAX_QUEUE_WAIT_S, description=_QUEUE_WAIT_DOC
     )
     request_log: RequestLogSettings | None = Field(default=None, description=_REQUEST_LOG_DOC)
+    access_groups: list[DbId] | None = Field(
+        default=None, max_length=256, description=_ACCESS_GROUPS_DOC
+    )
     source: SourceKind | None = None
     huggingface_repo_id: str | None = None
     huggingface_filename: str | None = None
@@ -248,6 +264,8 @@ class Model(TimestampColumns, table=True):
     max_queue_length: int | None = None
     max_queue_wait: float | None = None
     request_log: dict[str, Any] | None = SQLField(default=None, sa_column=Column(JSON))
+    # Group ids whose members may call it; empty: everyone.
+    access_groups: list[int] = SQLField(default_factory=list, sa_column=Column(JSON))
     state: str = ModelState.PENDING.value
     state_message: str = ""
     ready_replicas: int = 0

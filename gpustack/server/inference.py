@@ -5,10 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
+from gpustack.db.engine import is_sqlite
 from gpustack.server.context import ServerContext
 from gpustack.server.gateway import GatewayApp, GatewaySettings
+from gpustack.server.gateway.limits import Limiter, RateLimiter
 from gpustack.server.gateway.prefixes import PREFIXES
+from gpustack.server.gateway.shared_limits import SharedRateLimiter
 from gpustack.server.gateway.usage_store import DatabaseUsageSink
+from gpustack.server.rate_counters import DatabaseCounterStore
 from gpustack.server.services.request_log_store import DatabaseRequestLogSink
 
 
@@ -27,7 +31,16 @@ def build_gateway(ctx: ServerContext) -> GatewayApp:
         ctx.routes,
         DatabaseUsageSink(ctx.sessions),
         request_log_sink=request_log,
+        limiter=build_limiter(ctx),
     )
+
+
+def build_limiter(ctx: ServerContext) -> Limiter:
+    """On PostgreSQL (where several servers may run) limits are counted in the database;
+    on SQLite (one server) in the process."""
+    if is_sqlite(ctx.config.resolved_database_url):
+        return RateLimiter()
+    return SharedRateLimiter(DatabaseCounterStore(ctx.engine))
 
 
 class _LateBoundGateway:

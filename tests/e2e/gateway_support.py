@@ -163,3 +163,51 @@ def openai_error(resp: httpx.Response, status: int) -> dict[str, Any]:
     assert set(error) == {"message", "type", "param", "code"}, error
     assert isinstance(error["message"], str) and error["message"]
     return dict(error)
+
+
+# A stand-in engine for the custom backend: healthy on GET, a short chat answer on POST.
+_ECHO_ENGINE = """\
+import json
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Handler(BaseHTTPRequestHandler):
+    def _send(self, body):
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        self._send({"object": "list", "data": []})
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._send({
+            "id": "c1", "object": "chat.completion", "created": 0, "model": "m",
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": "ok"}}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        })
+
+    def log_message(self, *args):
+        pass
+
+
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+"""
+
+
+def echo_engine(folder: Path) -> dict[str, object]:
+    """The deployment fields of a custom backend that answers every chat at once."""
+    script = folder / "echo_engine.py"
+    script.write_text(_ECHO_ENGINE)
+    return {
+        "backend": "custom",
+        "backend_command": f"{sys.executable} {script} {{{{port}}}}",
+        "health_path": "/health",
+        "categories": ["llm"],
+    }

@@ -17,6 +17,7 @@ const loaders = {
   playground: () => import('./pages/playground/PlaygroundPage'),
   'api-keys': () => import('./pages/ApiKeysPage'),
   users: () => import('./pages/UsersPage'),
+  groups: () => import('./pages/GroupsPage'),
   usage: () => import('./pages/UsagePage'),
   'audit-logs': () => import('./pages/AuditLogPage'),
   'request-logs': () => import('./pages/RequestLogsPage'),
@@ -37,6 +38,7 @@ const ModelFilesPage = lazy(loaders['model-files']);
 const PlaygroundPage = lazy(loaders.playground);
 const ApiKeysPage = lazy(loaders['api-keys']);
 const UsersPage = lazy(loaders.users);
+const GroupsPage = lazy(loaders.groups);
 const UsagePage = lazy(loaders.usage);
 const AuditLogPage = lazy(loaders['audit-logs']);
 const RequestLogsPage = lazy(loaders['request-logs']);
@@ -104,6 +106,7 @@ export function AppRoutes() {
               </AdminOnly>
             }
           />
+          <Route path="groups" element={<GroupsPage />} />
           <Route path="usage" element={<UsagePage />} />
           <Route
             path="audit-logs"

@@ -114,6 +114,7 @@ async def build_routes(
             max_queue_length=model.max_queue_length,
             max_queue_wait_s=model.max_queue_wait,
             request_log=bool((model.request_log or {}).get("enabled")),
+            access_groups=frozenset(model.access_groups or ()),
         )
         for model in models
         if model.id is not None

@@ -26,7 +26,7 @@ from .auth import Authenticator, authenticate_for_inference
 from .balancer import Balancer
 from .call import Call, Outcome
 from .errors import GatewayError, model_not_found, no_instance, upstream_failure
-from .limits import RateLimiter
+from .limits import Limiter, RateLimiter
 from .metrics import GatewayMetrics
 from .model_list import answer_models, is_model_path
 from .operations import Operation, UpstreamRequest, default_operations
@@ -56,7 +56,8 @@ class GatewayApp:
     whose lifespan does both). `metrics.render()` gives the Prometheus text for `/metrics`.
     `engines` (backend name → engine; the shipped registry by default) tells how each
     backend's answers differ from the contract. `operations` (path → operation) are the APIs
-    served; `operations.default_operations` by default.
+    served; `operations.default_operations` by default. `limiter` counts the limits of keys
+    and groups (in this process by default).
     """
 
     def __init__(
@@ -70,12 +71,13 @@ class GatewayApp:
         engines: Mapping[str, Engine] | None = None,
         operations: Mapping[str, Operation[Any]] | None = None,
         request_log_sink: RequestLogSink | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         self.settings = settings
         self.routes = routes
         self.metrics = metrics or GatewayMetrics()
         self.balancer = Balancer(settings.affinity_load_factor)
-        self.limiter = RateLimiter()
+        self.limiter: Limiter = limiter or RateLimiter()
         self.admission = Admission(
             self.metrics, settings.max_queue_length, settings.max_queue_wait_s
         )
@@ -102,9 +104,11 @@ class GatewayApp:
         await self.usage.start()
         if self.request_log is not None:
             await self.request_log.start()
+        await self.limiter.start()
 
     async def shutdown(self) -> None:
         self.routes.remove_listener(self.admission.sync)
+        await self.limiter.stop()
         await self.usage.stop()
         if self.request_log is not None:
             await self.request_log.stop()
@@ -155,7 +159,8 @@ class GatewayApp:
             content_type = _content_type(scope)
             model, doc = op.parse(body, content_type)
             route = self.routes.get(model)
-            if route is None or not principal.may_use_model(model):
+            # A deployment limited to other groups answers as if it did not exist.
+            if route is None or not principal.may_call(model, route.access_groups):
                 raise model_not_found(model)
             quirks = self._quirks.get(route.backend, UNKNOWN)
             call = Call(principal, route, quirks, body, content_type or "application/json", doc)
@@ -163,7 +168,7 @@ class GatewayApp:
                 send = capture = BodyCapture(send, self.settings.request_log_max_body)
             upstream = op.prepare(call)
             outcome.stream = upstream.stream
-            self.limiter.admit(principal)
+            await self.limiter.admit(principal)
             if upstream.answer is not None:
                 await send_bytes(send, 200, JSON, upstream.answer)
                 return

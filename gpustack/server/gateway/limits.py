@@ -1,4 +1,9 @@
-"""Per-key limits: requests per minute and tokens per minute/day; excess answers 429."""
+"""Limits per API key (per user for sessions) and per group: requests and tokens per
+minute/day; excess answers 429.
+
+A group's limits are shared by every key of every member: its counters are keyed by the group.
+This module counts in the process (one server); `shared_limits.py` counts across servers.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,65 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from gpustack.server.security.principal import KeyLimits, Principal
 
-from .errors import rate_limited
+from .errors import GatewayError, rate_limited
 
-_NO_LIMITS = KeyLimits()
+NO_LIMITS = KeyLimits()
+
+
+class Limiter(Protocol):
+    """What the gateway asks before forwarding a request, and tells after its answer."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def admit(self, principal: Principal) -> None:
+        """Count one request, or raise a 429 GatewayError with Retry-After."""
+
+    def spend(self, principal: Principal, tokens: int) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """One set of counters a request draws on: `subject` names them ("k:5", "g:2")."""
+
+    subject: str
+    limits: KeyLimits
+    owner: str  # for the message: "this API key", "your group"
+
+
+def budgets(principal: Principal) -> list[Budget]:
+    """The key's (or session user's) own limits, then each limited group's."""
+    found: list[Budget] = []
+    if principal.limits != NO_LIMITS:
+        if principal.api_key_id is not None:
+            found.append(Budget(f"k:{principal.api_key_id}", principal.limits, "this API key"))
+        else:
+            found.append(Budget(f"u:{principal.user_id}", principal.limits, "this user"))
+    for group in principal.group_limits:
+        found.append(Budget(f"g:{group.group_id}", group.limits, "your group"))
+    return found
+
+
+def tokens_refusal(
+    limits: KeyLimits, owner: str, minute_tokens: int, day_tokens: int, now: float
+) -> GatewayError | None:
+    """Tokens are known only after an answer: refuse once the spent ones reach the limit."""
+    if limits.tokens_per_day is not None and day_tokens >= limits.tokens_per_day:
+        retry = math.ceil((int(now // 86400) + 1) * 86400 - now)
+        return rate_limited(f"Token limit per day reached for {owner}.", max(retry, 1))
+    if limits.tokens_per_minute is not None and minute_tokens >= limits.tokens_per_minute:
+        retry = math.ceil((int(now // 60) + 1) * 60 - now)
+        return rate_limited(f"Token limit per minute reached for {owner}.", max(retry, 1))
+    return None
+
+
+def requests_refusal(per: str, owner: str, retry_s: float) -> GatewayError:
+    return rate_limited(f"Request limit per {per} reached for {owner}.", max(math.ceil(retry_s), 1))
 
 
 @dataclass(slots=True)
@@ -22,74 +80,77 @@ class _Window:
     minute_tokens: int = 0
     day: int = -1
     day_tokens: int = 0
+    day_requests: int = 0
 
 
 class RateLimiter:
-    """Counts per API key (or per user for sessions).
+    """Counts in this process: the fast path for one server.
 
-    Requests use a sliding minute; tokens use calendar minutes and UTC days. Tokens are known
-    only after an answer, so a request is refused once the spent tokens reach the limit.
+    Requests per minute use a sliding minute; tokens and requests per day use calendar
+    minutes and UTC days.
     """
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
-        self._windows: dict[tuple[str, int], _Window] = {}
+        self._windows: dict[str, _Window] = {}
 
-    def admit(self, principal: Principal) -> None:
-        """Count one request, or raise a 429 GatewayError with Retry-After."""
-        limits = principal.limits
-        if limits == _NO_LIMITS:
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def admit(self, principal: Principal) -> None:
+        self.admit_now(principal)
+
+    def admit_now(self, principal: Principal) -> None:
+        found = budgets(principal)
+        if not found:
             return
         now = self._clock()
-        window = self._window(principal)
-        self._roll(window, now)
-        if limits.tokens_per_day is not None and window.day_tokens >= limits.tokens_per_day:
-            retry = math.ceil((window.day + 1) * 86400 - now)
-            raise rate_limited("Token limit per day reached for this API key.", max(retry, 1))
-        if (
-            limits.tokens_per_minute is not None
-            and window.minute_tokens >= limits.tokens_per_minute
-        ):
-            retry = math.ceil((window.minute + 1) * 60 - now)
-            raise rate_limited("Token limit per minute reached for this API key.", max(retry, 1))
+        windows = [self._window(b.subject, now) for b in found]
+        # Check every budget before counting in any: a refused request costs none of them.
+        for budget, window in zip(found, windows, strict=True):
+            self._check(budget, window, now)
+        for budget, window in zip(found, windows, strict=True):
+            if budget.limits.requests_per_minute is not None:
+                window.requests.append(now)
+            window.day_requests += 1
+
+    def spend(self, principal: Principal, tokens: int) -> None:
+        if tokens <= 0:
+            return
+        now = self._clock()
+        for budget in budgets(principal):
+            window = self._window(budget.subject, now)
+            window.minute_tokens += tokens
+            window.day_tokens += tokens
+
+    @staticmethod
+    def _check(budget: Budget, window: _Window, now: float) -> None:
+        limits = budget.limits
+        refusal = tokens_refusal(limits, budget.owner, window.minute_tokens, window.day_tokens, now)
+        if refusal is not None:
+            raise refusal
+        rpd = limits.requests_per_day
+        if rpd is not None and window.day_requests >= rpd:
+            raise requests_refusal("day", budget.owner, (window.day + 1) * 86400 - now)
         rpm = limits.requests_per_minute
         if rpm is not None:
             requests = window.requests
             while requests and requests[0] <= now - 60:
                 requests.popleft()
             if len(requests) >= rpm:
-                retry = math.ceil(requests[0] + 60 - now) if requests else 60
-                raise rate_limited(
-                    "Request limit per minute reached for this API key.", max(retry, 1)
-                )
-            requests.append(now)
+                retry = requests[0] + 60 - now if requests else 60
+                raise requests_refusal("minute", budget.owner, retry)
 
-    def spend(self, principal: Principal, tokens: int) -> None:
-        if tokens <= 0 or principal.limits == _NO_LIMITS:
-            return
-        window = self._window(principal)
-        self._roll(window, self._clock())
-        window.minute_tokens += tokens
-        window.day_tokens += tokens
-
-    def _window(self, principal: Principal) -> _Window:
-        key = (
-            ("k", principal.api_key_id)
-            if principal.api_key_id is not None
-            else (
-                "u",
-                principal.user_id,
-            )
-        )
-        window = self._windows.get(key)
+    def _window(self, subject: str, now: float) -> _Window:
+        window = self._windows.get(subject)
         if window is None:
-            window = self._windows[key] = _Window()
-        return window
-
-    @staticmethod
-    def _roll(window: _Window, now: float) -> None:
+            window = self._windows[subject] = _Window()
         minute, day = int(now // 60), int(now // 86400)
         if minute != window.minute:
             window.minute, window.minute_tokens = minute, 0
         if day != window.day:
-            window.day, window.day_tokens = day, 0
+            window.day, window.day_tokens, window.day_requests = day, 0, 0
+        return window

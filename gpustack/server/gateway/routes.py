@@ -29,7 +29,8 @@ class ModelRoute:
     """A deployment as the gateway sees it. Empty `endpoints` means no instance is running.
 
     `max_queue_length` and `max_queue_wait_s` bound the requests waiting for a free slot;
-    None takes the gateway's defaults.
+    None takes the gateway's defaults. `access_groups` are the groups whose members may call
+    it (empty: everyone); a set, so the check per request is one lookup.
     """
 
     model_id: int
@@ -44,6 +45,7 @@ class ModelRoute:
     max_queue_wait_s: float | None = None
     # The deployment's request log is on: the gateway keeps the bodies of its calls.
     request_log: bool = False
+    access_groups: frozenset[int] = frozenset()
 
     def capacity(self) -> int | None:
         """Requests the running instances take at once; None when any of them is unbounded."""

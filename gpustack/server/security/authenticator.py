@@ -1,8 +1,10 @@
 """Turn request headers into a Principal: API keys, the session cookie, worker tokens.
 
 The request path never runs argon2: keys are checked by a salted SHA-256 digest, and the
-verified rows are cached until an event says the key or its user changed. A session cookie is
-valid only while its generation equals the user's (bumped by logout and password changes).
+verified rows are cached until an event says the key, its user or a group changed (a disabled
+key is refused from the next request on). A session cookie is valid only while its generation
+equals the user's (bumped by logout and password changes). A user's groups and their limits
+are cached with the user.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gpustack.schemas.api_keys import ApiKey, KeyScope
 from gpustack.schemas.events import EventType, ResourceKind
+from gpustack.schemas.groups import Group, GroupMember
 from gpustack.schemas.users import User, UserPublic
 from gpustack.schemas.workers import Worker
 from gpustack.server.events import Event
 from gpustack.server.security.key_material import digest_matches, parse_key
-from gpustack.server.security.principal import KeyLimits, Principal
+from gpustack.server.security.principal import GroupLimits, KeyLimits, Principal
 from gpustack.server.security.sessions import SESSION_COOKIE, SessionClaims, SessionCodec
 
 WORKER_TOKEN_PREFIX = "gpustack_worker_"
@@ -41,6 +44,7 @@ class _CachedKey:
     scope: KeyScope
     allowed: frozenset[str] | None
     limits: KeyLimits
+    is_active: bool
     request_log: bool = False
 
 
@@ -53,6 +57,8 @@ class _CachedUser:
     session_generation: int
     # The user's public JSON, so `/v2/users/me` needs no database round trip.
     public_json: bytes
+    group_ids: frozenset[int]
+    group_limits: tuple[GroupLimits, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,15 +88,22 @@ class Authenticator:
         self._workers: dict[int, _CachedWorker] = {}
         # Counts user events: a row read before the latest one may be stale, so is not cached.
         self._user_events = 0
+        # The same for keys: a key disabled while its row was being read must not stay cached.
+        self._key_events = 0
 
     def on_event(self, event: Event) -> None:
         if event.kind == ResourceKind.API_KEYS:
+            self._key_events += 1
             self._keys = {k: v for k, v in self._keys.items() if v.key_id != event.id}
         elif event.kind == ResourceKind.USERS:
             self._user_events += 1
             self._users.pop(event.id, None)
             if event.type == "DELETED":
                 self._keys = {k: v for k, v in self._keys.items() if v.user_id != event.id}
+        elif event.kind == ResourceKind.GROUPS:
+            # Members or limits changed: rare, so every user's groups are read again.
+            self._user_events += 1
+            self._users.clear()
         elif event.kind == ResourceKind.WORKERS and (
             event.type == EventType.DELETED or event.hint == CREDENTIALS_CHANGED
         ):
@@ -126,6 +139,8 @@ class Authenticator:
         cached = self._keys.get(parts.access_key) or await self._load_key(parts.access_key)
         if cached is None or not digest_matches(parts.secret, cached.salt, cached.digest):
             return None
+        if not cached.is_active:
+            return None
         if cached.expires_at is not None and cached.expires_at <= self._clock():
             return None
         user = await self._user(cached.user_id)
@@ -140,6 +155,8 @@ class Authenticator:
             allowed_model_names=cached.allowed,
             limits=cached.limits,
             request_log=cached.request_log,
+            group_ids=user.group_ids,
+            group_limits=user.group_limits,
         )
 
     async def _user_principal(self, claims: SessionClaims) -> Principal | None:
@@ -153,6 +170,8 @@ class Authenticator:
             username=user.username,
             is_admin=user.is_admin,
             must_change_password=user.must_change_password,
+            group_ids=user.group_ids,
+            group_limits=user.group_limits,
         )
 
     async def _worker_principal(self, token: str) -> Principal | None:
@@ -175,6 +194,7 @@ class Authenticator:
         )
 
     async def _load_key(self, access_key: str) -> _CachedKey | None:
+        events_before = self._key_events
         async with self._sessions() as session:
             row = (
                 await session.exec(select(ApiKey).where(ApiKey.access_key == access_key))
@@ -191,8 +211,10 @@ class Authenticator:
             allowed=None if row.allowed_model_names is None else frozenset(row.allowed_model_names),
             limits=KeyLimits(row.rpm_limit, row.tpm_limit, row.tpd_limit),
             request_log=row.request_log,
+            is_active=row.is_active,
         )
-        self._keys[access_key] = cached
+        if self._key_events == events_before:
+            self._keys[access_key] = cached
         return cached
 
     async def _user(self, user_id: int) -> _CachedUser | None:
@@ -201,9 +223,23 @@ class Authenticator:
             events_before = self._user_events
             async with self._sessions() as session:
                 row = await session.get(User, user_id)
+                groups = (
+                    await session.exec(
+                        select(Group)
+                        .join(GroupMember, GroupMember.group_id == Group.id)  # type: ignore[arg-type]
+                        .where(GroupMember.user_id == user_id)
+                    )
+                ).all()
             if row is None:
                 return None
             public = UserPublic.model_validate(row, from_attributes=True)
+            limited = tuple(
+                GroupLimits(g.id, limits)
+                for g in groups
+                if g.id is not None
+                and (limits := KeyLimits(g.rpm_limit, g.tpm_limit, g.tpd_limit, g.rpd_limit))
+                != KeyLimits()
+            )
             cached = _CachedUser(
                 row.username,
                 row.is_admin,
@@ -211,6 +247,8 @@ class Authenticator:
                 row.require_password_change,
                 row.session_generation,
                 public.model_dump_json().encode(),
+                frozenset(g.id for g in groups if g.id is not None),
+                limited,
             )
             if self._user_events == events_before:
                 self._users[user_id] = cached

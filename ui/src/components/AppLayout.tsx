@@ -1,4 +1,5 @@
 import {
+  ApartmentOutlined,
   ApiOutlined,
   BarChartOutlined,
   CloudServerOutlined,
@@ -38,6 +39,7 @@ export function AppLayout() {
     { key: '/gpus', icon: <ThunderboltOutlined />, label: t('menu.gpus') },
     { key: '/model-files', icon: <FileOutlined />, label: t('menu.modelFiles') },
     ...(user?.is_admin ? [{ key: '/users', icon: <TeamOutlined />, label: t('menu.users') }] : []),
+    { key: '/groups', icon: <ApartmentOutlined />, label: t('menu.groups') },
     { key: '/usage', icon: <BarChartOutlined />, label: t('menu.usage') },
     ...(user?.is_admin
       ? [

@@ -1,5 +1,5 @@
 import { PlusOutlined } from '@ant-design/icons';
-import { Button, Empty, Popconfirm, Table, Tag } from 'antd';
+import { Button, Empty, Popconfirm, Switch, Table, Tag } from 'antd';
 import { useState } from 'react';
 import { apiKeysApi, type ApiKey } from '../api/apiKeys';
 import { ErrorAlert } from '../components/ErrorAlert';
@@ -20,6 +20,16 @@ export default function ApiKeysPage() {
     try {
       await apiKeysApi.remove(key.id);
       notify.success(t('common.deleted'));
+      await reload();
+    } catch (e) {
+      notify.error(e);
+    }
+  };
+
+  const setActive = async (key: ApiKey, active: boolean) => {
+    try {
+      await apiKeysApi.update(key.id, { is_active: active });
+      notify.success(t(active ? 'keys.enabled' : 'keys.disabled'));
       await reload();
     } catch (e) {
       notify.error(e);
@@ -47,6 +57,13 @@ export default function ApiKeysPage() {
         columns={[
           { title: t('common.name'), dataIndex: 'name' },
           { title: t('keys.value'), dataIndex: 'masked_value', render: (v: string) => <code>{v}</code> },
+          {
+            title: t('keys.active'),
+            dataIndex: 'is_active',
+            render: (active: boolean, key) => (
+              <Switch size="small" checked={active} onChange={(on) => void setActive(key, on)} data-testid={`key-active-${key.name}`} />
+            ),
+          },
           { title: t('keys.scope'), dataIndex: 'scope', render: (s: ApiKey['scope']) => <Tag>{scopeLabel[s] ?? s}</Tag> },
           {
             title: t('keys.allowedModels'),

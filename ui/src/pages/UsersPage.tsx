@@ -1,10 +1,12 @@
 import { PlusOutlined } from '@ant-design/icons';
 import { Button, Empty, Flex, Form, Input, Modal, Popconfirm, Select, Switch, Table, Tag } from 'antd';
 import { useEffect, useState } from 'react';
+import { groupsApi } from '../api/groups';
 import { usersApi, type User } from '../api/users';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { formatTime } from '../components/format';
 import { PageHeader } from '../components/PageHeader';
+import { useAsync } from '../hooks/useAsync';
 import { useNotify } from '../hooks/useNotify';
 import { useSubmit } from '../hooks/useSubmit';
 import { useWatchedList } from '../hooks/useWatchedList';
@@ -113,6 +115,16 @@ export default function UsersPage() {
   const { items, loading, error, reload } = useWatchedList(usersApi);
   const [editing, setEditing] = useState<User | null>(null);
   const [open, setOpen] = useState(false);
+  // Each user's groups (with the role in each), from the groups and their members.
+  const memberships = useAsync(async () => {
+    const byUser = new Map<number, { name: string; admin: boolean }[]>();
+    for (const g of (await groupsApi.list()).items) {
+      for (const m of await groupsApi.members(g.id)) {
+        byUser.set(m.user_id, [...(byUser.get(m.user_id) ?? []), { name: g.name, admin: m.role === 'admin' }]);
+      }
+    }
+    return byUser;
+  }, [items]);
 
   const act = async (work: Promise<unknown>) => {
     try {
@@ -150,6 +162,16 @@ export default function UsersPage() {
             render: (source: User['source']) => (source === 'local' ? t('users.sourceLocal') : source.toUpperCase()),
           },
           { title: t('users.role'), dataIndex: 'is_admin', render: (a: boolean) => (a ? <Tag color="blue">{t('users.admin')}</Tag> : t('users.user')) },
+          {
+            title: t('users.groups'),
+            dataIndex: 'id',
+            render: (id: number) =>
+              (memberships.data?.get(id) ?? []).map((g) => (
+                <Tag key={g.name} color={g.admin ? 'blue' : 'default'}>
+                  {g.admin ? `${g.name} (${t('groups.roleAdmin')})` : g.name}
+                </Tag>
+              )),
+          },
           {
             title: t('common.state'),
             dataIndex: 'is_active',

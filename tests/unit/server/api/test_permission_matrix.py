@@ -44,15 +44,18 @@ class Identity:
 
 # access → {identity name: expected status, ALLOW for "let in"}; an identity missing from a
 # row is kept out with 401 if it carries no valid credential, else 403.
-PERSONS = {"user", "user_key", "admin", "admin_key", "management_key"}
+PERSONS = {"user", "user_key", "group_admin", "admin", "admin_key", "management_key"}
 ADMINS = {"admin", "admin_key", "management_key"}
-NO_CREDENTIAL = {"anonymous", "invalid_key", "deactivated_user_key", "cluster_token"}
+NO_CREDENTIAL = {
+    "anonymous",
+    "invalid_key",
+    "disabled_key",
+    "deactivated_user_key",
+    "cluster_token",
+}
 LET_IN: dict[Access, set[str]] = {
     Access.PUBLIC: {
-        "anonymous",
-        "invalid_key",
-        "deactivated_user_key",
-        "cluster_token",
+        *NO_CREDENTIAL,
         "worker",
         "inference_key",
         *PERSONS,
@@ -64,7 +67,7 @@ LET_IN: dict[Access, set[str]] = {
     Access.WORKER_OR_ADMIN: ADMINS | {"worker"},
     Access.CLUSTER: {"cluster_token"},
     Access.METRICS: ADMINS,
-    Access.INFERENCE: {"inference_key", "user_key", "admin_key", "user", "admin"},
+    Access.INFERENCE: {"inference_key", "user_key", "admin_key", "user", "group_admin", "admin"},
 }
 
 
@@ -126,13 +129,30 @@ async def identities(client: httpx.AsyncClient) -> tuple[list[Identity], int]:
     """Every kind of caller, and the id of the registered worker."""
     admin = await _session(client, "admin", ADMIN_PASSWORD)
     users = []
-    for name in ("alice", "bob"):
+    for name in ("alice", "bob", "carol"):
         resp = await client.post(
             "/v2/users", json={"username": name, "password": f"{name}-pass-1"}, headers=admin
         )
         assert resp.status_code == 201, resp.text
         users.append(resp.json()["id"])
     alice = await _session(client, "alice", "alice-pass-1")
+    carol = await _session(client, "carol", "carol-pass-1")
+    # Carol administers a group that has Alice in it.
+    group = await client.post("/v2/groups", json={"name": "team"}, headers=admin)
+    assert group.status_code == 201, group.text
+    for username, role in (("carol", "admin"), ("alice", "member")):
+        joined = await client.post(
+            f"/v2/groups/{group.json()['id']}/members",
+            json={"username": username, "role": role},
+            headers=admin,
+        )
+        assert joined.status_code in (200, 201), joined.text
+    disabled = await client.post("/v2/api-keys", json={"name": "off"}, headers=alice)
+    assert disabled.status_code == 201, disabled.text
+    off = await client.patch(
+        f"/v2/api-keys/{disabled.json()['id']}", json={"is_active": False}, headers=alice
+    )
+    assert off.status_code == 200, off.text
     bob = await _session(client, "bob", "bob-pass-1")
     bob_key = await _key(client, bob, "bob")
     resp = await client.put(f"/v2/users/{users[1]}", json={"is_active": False}, headers=admin)
@@ -155,6 +175,8 @@ async def identities(client: httpx.AsyncClient) -> tuple[list[Identity], int]:
         Identity("invalid_key", bearer("gpustack_0123456789abcdef_notakey")),
         Identity("user", alice),
         Identity("user_key", bearer(await _key(client, alice, "alice"))),
+        Identity("group_admin", carol),
+        Identity("disabled_key", bearer(disabled.json()["value"])),
         Identity("admin", admin),
         Identity("admin_key", bearer(await _key(client, admin, "all"))),
         Identity("management_key", bearer(await _key(client, admin, "mgmt", scope="management"))),

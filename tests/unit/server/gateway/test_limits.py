@@ -44,16 +44,16 @@ def test_tokens_per_minute_and_per_day() -> None:
     clock = Clock(1_000_040.0)  # 20 s into a minute
     limiter = RateLimiter(clock)
     who = Principal(1, "u", False, api_key_id=5, limits=KeyLimits(tokens_per_minute=100))
-    limiter.admit(who)
+    limiter.admit_now(who)
     limiter.spend(who, 120)
     with pytest.raises(GatewayError) as refused:
-        limiter.admit(who)
+        limiter.admit_now(who)
     assert refused.value.status == 429 and refused.value.retry_after == 40
     clock.now += 40
-    limiter.admit(who)
+    limiter.admit_now(who)
 
     daily = Principal(2, "d", False, api_key_id=6, limits=KeyLimits(tokens_per_day=10))
     limiter.spend(daily, 10)
     with pytest.raises(GatewayError) as per_day:
-        limiter.admit(daily)
+        limiter.admit_now(daily)
     assert per_day.value.retry_after is not None and per_day.value.retry_after > 3600

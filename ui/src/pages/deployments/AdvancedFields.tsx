@@ -1,5 +1,6 @@
 import { Checkbox, Divider, Flex, Form, Input, InputNumber, Select, Switch } from 'antd';
 import { gpusApi } from '../../api/gpus';
+import { groupsApi } from '../../api/groups';
 import { KeyValueEditor } from '../../components/KeyValueEditor';
 import { useAsync } from '../../hooks/useAsync';
 import { useI18n } from '../../i18n';
@@ -8,6 +9,7 @@ import { useI18n } from '../../i18n';
 export function AdvancedFields() {
   const { t } = useI18n();
   const gpus = useAsync(() => gpusApi.list().then((r) => r.items).catch(() => []), []);
+  const groups = useAsync(() => groupsApi.list().then((r) => r.items).catch(() => []), []);
   const backend = Form.useWatch('backend') as string | undefined;
   return (
     <>
@@ -60,6 +62,13 @@ export function AdvancedFields() {
       )}
       <Form.Item name="env" label={t('deploy.env')}>
         <KeyValueEditor />
+      </Form.Item>
+      <Form.Item name="access_groups" label={t('deploy.accessGroups')} extra={t('deploy.accessGroupsHelp')}>
+        <Select
+          mode="multiple"
+          data-testid="deploy-access-groups"
+          options={(groups.data ?? []).map((g) => ({ value: g.id, label: g.name }))}
+        />
       </Form.Item>
       <Divider orientation="left" plain>
         {t('deploy.serving')}

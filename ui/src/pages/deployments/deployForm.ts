@@ -30,6 +30,7 @@ export interface DeployFormValues {
   max_queue_length?: number | null;
   max_queue_wait?: number | null;
   request_log?: boolean;
+  access_groups?: number[];
 }
 
 export const defaultValues: DeployFormValues = {
@@ -69,6 +70,7 @@ export function toSpec(v: DeployFormValues): ModelSpec {
     max_queue_length: v.max_queue_length ?? null,
     max_queue_wait: v.max_queue_wait ?? null,
     request_log: v.request_log ? { enabled: true } : null,
+    access_groups: v.access_groups ?? [],
   };
   if (v.category !== 'auto') spec.categories = [v.category];
   if (v.source === 'huggingface') {
@@ -116,6 +118,7 @@ export function fromModel(m: Model): DeployFormValues {
     max_queue_length: m.max_queue_length ?? null,
     max_queue_wait: m.max_queue_wait ?? null,
     request_log: m.request_log?.enabled ?? false,
+    access_groups: m.access_groups ?? [],
   };
 }
 
