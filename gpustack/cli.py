@@ -59,6 +59,11 @@ def _start_parser(sub: Any) -> None:
     add("--enable-cors", action="store_true", default=argparse.SUPPRESS)
     add("--allow-origins", help="comma-separated origins for CORS")
     add("--metrics-token", help="bearer token for /metrics from other hosts (16+ characters)")
+    add(
+        "--secret-key-file",
+        help="Fernet key that encrypts provider API keys at rest "
+        "(default: <data-dir>/secret_key, created on first start)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -66,6 +66,8 @@ class Config(BaseSettings):
     gateway_direct_loopback: bool = True
     # Lets Prometheus scrape /metrics from another machine (loopback callers need none).
     metrics_token: str | None = Field(default=None, min_length=16)
+    # Fernet key sealing provider API keys at rest (default: <data-dir>/secret_key).
+    secret_key_file: Path | None = None
 
     @field_validator("service_port_range")
     @classmethod

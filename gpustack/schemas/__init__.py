@@ -6,7 +6,9 @@ Importing this package registers every table on SQLModel.metadata (Alembic reads
 from gpustack.schemas.api_keys import ApiKey
 from gpustack.schemas.model_files import ModelFile
 from gpustack.schemas.model_instances import ModelInstance
+from gpustack.schemas.model_routes import ModelRouteRow
 from gpustack.schemas.models import Model
+from gpustack.schemas.providers import Provider
 from gpustack.schemas.usage import UsageDaily, UsageRecordRow
 from gpustack.schemas.users import User
 from gpustack.schemas.workers import Worker
@@ -16,6 +18,8 @@ __all__ = [
     "Model",
     "ModelFile",
     "ModelInstance",
+    "ModelRouteRow",
+    "Provider",
     "UsageDaily",
     "UsageRecordRow",
     "User",

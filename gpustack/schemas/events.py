@@ -20,3 +20,5 @@ class ResourceKind(StrEnum):
     MODEL_INSTANCES = "model-instances"
     MODEL_FILES = "model-files"
     WORKERS = "workers"
+    PROVIDERS = "providers"
+    MODEL_ROUTES = "model-routes"

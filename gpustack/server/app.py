@@ -24,9 +24,11 @@ from gpustack.server.api import (
     model_evaluations,
     model_files,
     model_instances,
+    model_routes,
     model_sets,
     models,
     probes,
+    providers,
     usage,
     users,
     workers,
@@ -46,6 +48,7 @@ from gpustack.server.scheduler.analysis import ModelAnalyzer
 from gpustack.server.scheduler.pass_runner import SchedulingPass
 from gpustack.server.security.authenticator import Authenticator
 from gpustack.server.security.passwords import PasswordHashing
+from gpustack.server.security.secret_box import secret_box
 from gpustack.server.security.sessions import SessionCodec
 from gpustack.server.ui import mount_ui
 
@@ -77,6 +80,7 @@ async def build_context(config: Config) -> ServerContext:
         passwords=passwords,
         cluster_token=read_or_create_secret(config.data_dir / "token", 16),
         analyzer=ModelAnalyzer(),
+        secrets=secret_box(config.data_dir, config.secret_key_file),
     )
 
 
@@ -152,6 +156,8 @@ def create_app(config: Config) -> FastAPI:
         model_evaluations,
         model_files,
         model_sets,
+        providers,
+        model_routes,
         workers,
         gpu_devices,
         usage,

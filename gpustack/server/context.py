@@ -16,6 +16,7 @@ from gpustack.server.gateway.routes import RouteTable
 from gpustack.server.security.authenticator import Authenticator
 from gpustack.server.security.login_throttle import LoginThrottle
 from gpustack.server.security.passwords import PasswordHashing
+from gpustack.server.security.secret_box import SecretBox
 from gpustack.server.security.sessions import SessionCodec
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ class ServerContext:
     cluster_token: str
     # One for the server, so the scheduler and dry runs share remembered profiles.
     analyzer: ModelAnalyzer
+    # Seals provider API keys in the database.
+    secrets: SecretBox
     routes: RouteTable = field(default_factory=RouteTable)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     # Built by the app's lifespan once this context exists (they need it); set before serving.
