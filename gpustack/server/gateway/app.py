@@ -311,9 +311,8 @@ class GatewayApp:
     ) -> None:
         """A model route: the target picked by weight, then what takes its failure, as long as
         nothing reached the client (a stream never switches once it started)."""
-        now = time.monotonic()
         health = self.planner.health
-        attempts = self.planner.attempts(plan, now)
+        attempts = self.planner.attempts(plan, time.monotonic())
         failure: GatewayError | None = None
         kind = ""
         for index, target in enumerate(attempts):
@@ -322,7 +321,7 @@ class GatewayApp:
             route = target.provider or self.routes.get(target.model)
             if route is None or not route.endpoints:
                 failure, kind = no_instance(target.model or plan.name), "connection"
-                health.failed(plan, target.key, now)
+                health.failed(plan, target.key, time.monotonic())
                 continue
             call = self._target_call(plan, route, principal, body, content_type, doc)
             tried.append(call)
@@ -339,7 +338,7 @@ class GatewayApp:
             except GatewayError as exc:
                 found = None if outcome.response_started else error_kind(exc)
                 if found is not None:
-                    health.failed(plan, target.key, now)
+                    health.failed(plan, target.key, time.monotonic())
                 if found is None or not any(takes(t, found) for t in later):
                     raise
                 failure, kind = exc, found
@@ -348,7 +347,7 @@ class GatewayApp:
             else:
                 health.succeeded(target.key)
                 return
-            health.failed(plan, target.key, now)
+            health.failed(plan, target.key, time.monotonic())
             logger.info("route %s: %s failed (%s), trying on", plan.name, target.key, kind)
         raise failure if failure is not None else no_instance(plan.name)
 
@@ -381,14 +380,15 @@ class GatewayApp:
         kind = status_kind(status)
         if kind is not None:
             if any(takes(t, kind) for t in later):
-                message = f"'{call.route.name}' answered {status}."
-                raise _Diverted(kind, GatewayError(status, message, type="server_error"))
+                message = f"The model '{call.model_name}' answered {status}."
+                type_ = "rate_limit_error" if status == 429 else "server_error"
+                raise _Diverted(kind, GatewayError(status, message, type=type_))
             return response
         if status in CONTEXT_STATUSES and any(takes(t, CONTEXT_LENGTH) for t in later):
             body = await read_whole(response, call)
             response.release()
             if is_context_length_error(body):
-                message = f"The prompt does not fit the context of '{call.route.name}'."
+                message = f"The prompt does not fit the context of '{call.model_name}'."
                 error = GatewayError(status, message, code="context_length_exceeded")
                 raise _Diverted(CONTEXT_LENGTH, error)
             return _ReadResponse(status, response.content_type, body)

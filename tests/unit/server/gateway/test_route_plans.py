@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from aiohttp import web
 from cryptography.fernet import Fernet
 
 from gpustack.schemas.providers import Provider
@@ -147,3 +149,50 @@ async def test_models_lists_route_names_with_deployments(upstream: StandInUpstre
         one = await client.get("/v1/models/public", headers={"Authorization": f"Bearer {KEY}"})
     assert [m["id"] for m in listed.json()["data"]] == ["local", "public"]
     assert one.status_code == 200 and one.json()["id"] == "public"
+
+
+@pytest.fixture
+async def breaks_mid_stream() -> AsyncIterator[str]:
+    """An engine that sends one chunk of a stream, then drops the connection."""
+
+    async def chat(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        chunk = {"choices": [{"index": 0, "delta": {"content": "first"}}]}
+        await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        assert request.transport is not None
+        request.transport.close()
+        return response
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", chat)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+async def test_a_stream_never_switches_target_once_bytes_went_out(
+    breaks_mid_stream: str, second: StandInUpstream
+) -> None:
+    everything = frozenset({"connection", "429", "5xx", "timeout", "context_length"})
+    table = RouteTable(
+        [deployment("flaky", 1, breaks_mid_stream), deployment("spare", 2, second.base_url)],
+        [
+            RoutePlan(
+                1,
+                "public",
+                (PlanTarget(key="model:flaky", model="flaky", weight=1, on=CONNECTION),),
+                (PlanTarget(key="model:spare", model="spare", weight=0, on=everything),),
+            )
+        ],
+    )
+    app = GatewayApp(SETTINGS, FakeAuthenticator(PRINCIPALS), table, MemorySink())
+    async with serve(app) as url:
+        streamed = await chat(url, "public", stream=True)
+    assert streamed.status_code == 200
+    assert "first" in streamed.text and '"error"' in streamed.text
+    assert not second.seen
