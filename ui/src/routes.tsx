@@ -17,6 +17,8 @@ const loaders = {
   playground: () => import('./pages/playground/PlaygroundPage'),
   'api-keys': () => import('./pages/ApiKeysPage'),
   users: () => import('./pages/UsersPage'),
+  routes: () => import('./pages/RoutesPage'),
+  providers: () => import('./pages/ProvidersPage'),
   usage: () => import('./pages/UsagePage'),
 };
 type PageKey = keyof typeof loaders;
@@ -35,6 +37,8 @@ const ModelFilesPage = lazy(loaders['model-files']);
 const PlaygroundPage = lazy(loaders.playground);
 const ApiKeysPage = lazy(loaders['api-keys']);
 const UsersPage = lazy(loaders.users);
+const RoutesPage = lazy(loaders.routes);
+const ProvidersPage = lazy(loaders.providers);
 const UsagePage = lazy(loaders.usage);
 
 const spinner = (
@@ -97,6 +101,22 @@ export function AppRoutes() {
             element={
               <AdminOnly>
                 <UsersPage />
+              </AdminOnly>
+            }
+          />
+          <Route
+            path="routes"
+            element={
+              <AdminOnly>
+                <RoutesPage />
+              </AdminOnly>
+            }
+          />
+          <Route
+            path="providers"
+            element={
+              <AdminOnly>
+                <ProvidersPage />
               </AdminOnly>
             }
           />
