@@ -1,7 +1,7 @@
 """Gateway benchmark: what our gateway adds in front of an engine, against a bare forwarder
 and LiteLLM's proxy, on the same upstream, in one run.
 
-Run: `python benchmarks/gateway.py [--seconds 3] [--no-litellm]`.
+Run: `python benchmarks/gateway.py [--seconds 3] [--no-litellm] [--route]`.
 
 A real `gpustack start` server (with its embedded worker) deploys the stand-in upstream
 (benchmarks/standin_upstream.py) as a `custom` backend, so requests take the real path: API key
@@ -83,16 +83,19 @@ class Cores:
                 pass
 
 
-def deploy_standin(running: Cluster, admin: httpx.Client, folder: Path) -> int:
+def deploy_standin(
+    running: Cluster, admin: httpx.Client, folder: Path, via_route: bool = False
+) -> int:
     """The stand-in as a `custom` deployment; returns its engine's port once it runs.
 
     The deployment's source must be a model file the server can read, though the stand-in
-    ignores it: a tiny random GGUF written on the spot.
+    ignores it: a tiny random GGUF written on the spot. With `via_route` the deployment gets
+    another name and `MODEL` is a model route to it, so requests resolve through the route.
     """
     model_file = write_tiny_llama_gguf(folder / "standin.gguf")
     command = f"{sys.executable} {STANDIN} {{{{port}}}}"
     body = {
-        "name": MODEL,
+        "name": f"{MODEL}-deployment" if via_route else MODEL,
         "source": "local_path",
         "local_path": str(model_file),
         "backend": "custom",
@@ -103,6 +106,10 @@ def deploy_standin(running: Cluster, admin: httpx.Client, folder: Path) -> int:
     resp = admin.post("/v2/models", json=body)
     assert resp.status_code == 201, resp.text
     model_id = resp.json()["id"]
+    if via_route:
+        route = {"name": MODEL, "targets": [{"model": body["name"]}]}
+        resp = admin.post("/v2/model-routes", json=route)
+        assert resp.status_code == 201, resp.text
 
     def running_port() -> int:
         items = admin.get(f"/v2/models/{model_id}/instances").json()["items"]
@@ -193,6 +200,11 @@ def main() -> None:
     parser.add_argument("--no-litellm", action="store_true", help="skip LiteLLM's proxy")
     parser.add_argument("--no-pin", action="store_true", help="leave processes on any core")
     parser.add_argument(
+        "--route",
+        action="store_true",
+        help="reach the stand-in through a model route (the name resolves to a deployment)",
+    )
+    parser.add_argument(
         "--litellm-venv", type=Path, default=DEFAULT_VENV, help="virtualenv with litellm[proxy]"
     )
     args = parser.parse_args()
@@ -203,7 +215,7 @@ def main() -> None:
         server = c.start_server()
         admin = c.client()
         c.wait_worker_ready(admin, ["local"])
-        port = deploy_standin(c, admin, Path(tmp))
+        port = deploy_standin(c, admin, Path(tmp), via_route=args.route)
         key = create_key(admin)
         wait_routed(c.url, key)
         assert server.proc is not None

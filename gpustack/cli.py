@@ -60,6 +60,11 @@ def _start_parser(sub: Any) -> None:
     add("--allow-origins", help="comma-separated origins for CORS")
     add("--metrics-token", help="bearer token for /metrics from other hosts (16+ characters)")
     add(
+        "--secret-key-file",
+        help="Fernet key that encrypts provider API keys at rest "
+        "(default: <data-dir>/secret_key, created on first start)",
+    )
+    add(
         "--trusted-proxies",
         help="comma-separated proxy addresses/CIDRs whose X-Forwarded-For names the client",
     )

@@ -109,6 +109,9 @@ class Config(BaseSettings):
             ipaddress.ip_network(entry, strict=False)  # ValueError names the bad entry
         return value
 
+    # Fernet key sealing provider API keys at rest (default: <data-dir>/secret_key).
+    secret_key_file: Path | None = None
+
     @field_validator("service_port_range")
     @classmethod
     def _check_port_range(cls, value: str) -> str:

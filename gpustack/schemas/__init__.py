@@ -8,7 +8,9 @@ from gpustack.schemas.audit_logs import AuditLog
 from gpustack.schemas.groups import Group, GroupMember
 from gpustack.schemas.model_files import ModelFile
 from gpustack.schemas.model_instances import ModelInstance
+from gpustack.schemas.model_routes import ModelRouteRow
 from gpustack.schemas.models import Model
+from gpustack.schemas.providers import Provider
 from gpustack.schemas.rate_counters import RateCounter
 from gpustack.schemas.request_logs import RequestLog
 from gpustack.schemas.usage import UsageDaily, UsageRecordRow
@@ -23,6 +25,8 @@ __all__ = [
     "Model",
     "ModelFile",
     "ModelInstance",
+    "ModelRouteRow",
+    "Provider",
     "RateCounter",
     "RequestLog",
     "UsageDaily",

@@ -22,3 +22,5 @@ class ResourceKind(StrEnum):
     WORKERS = "workers"
     # Also published when a group's members change (the group's id, hint "members").
     GROUPS = "groups"
+    PROVIDERS = "providers"
+    MODEL_ROUTES = "model-routes"

@@ -28,9 +28,11 @@ from gpustack.server.api import (
     model_evaluations,
     model_files,
     model_instances,
+    model_routes,
     model_sets,
     models,
     probes,
+    providers,
     request_logs,
     usage,
     users,
@@ -53,6 +55,7 @@ from gpustack.server.security.authenticator import Authenticator
 from gpustack.server.security.ldap_auth import LdapDirectory
 from gpustack.server.security.oidc import OidcProvider
 from gpustack.server.security.passwords import PasswordHashing
+from gpustack.server.security.secret_box import secret_box
 from gpustack.server.security.sessions import SessionCodec
 from gpustack.server.services.log_pruning import LogPruner
 from gpustack.server.ui import mount_ui
@@ -87,6 +90,7 @@ async def build_context(config: Config) -> ServerContext:
         analyzer=ModelAnalyzer(),
         oidc=OidcProvider.from_config(config),
         ldap=LdapDirectory.from_config(config),
+        secrets=secret_box(config.data_dir, config.secret_key_file),
     )
 
 
@@ -172,6 +176,8 @@ def create_app(config: Config) -> FastAPI:
         model_evaluations,
         model_files,
         model_sets,
+        providers,
+        model_routes,
         workers,
         gpu_devices,
         usage,

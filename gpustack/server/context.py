@@ -18,6 +18,7 @@ from gpustack.server.security.ldap_auth import LdapDirectory
 from gpustack.server.security.login_throttle import LoginThrottle
 from gpustack.server.security.oidc import OidcProvider
 from gpustack.server.security.passwords import PasswordHashing
+from gpustack.server.security.secret_box import SecretBox
 from gpustack.server.security.sessions import SessionCodec
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ class ServerContext:
     cluster_token: str
     # One for the server, so the scheduler and dry runs share remembered profiles.
     analyzer: ModelAnalyzer
+    # Seals provider API keys in the database.
+    secrets: SecretBox
     routes: RouteTable = field(default_factory=RouteTable)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     # Company sign-in, when configured.

@@ -159,6 +159,38 @@ def test_users_create_deactivate_and_duplicate_explained(page: Page) -> None:
     screenshot(page, "users")
 
 
+def test_a_provider_key_is_write_only_and_a_route_over_it_is_listed(
+    page: Page, admin: httpx.Client
+) -> None:
+    secret = "sk-ui-provider-key-9f8e7d6c"
+    open_page(page, "/providers")
+    page.get_by_test_id("new-provider").click()
+    form = page.get_by_role("dialog")
+    form.get_by_test_id("provider-name").fill("openai-ui")
+    form.get_by_test_id("provider-base-url").fill("https://api.openai.com/v1")
+    form.get_by_test_id("provider-api-key").fill(secret)
+    form.get_by_role("button", name="Save").click()
+    row = page.get_by_test_id("provider-row-openai-ui")
+    # Only the last characters come back; the key itself is never shown again.
+    expect(row).to_contain_text("••••7d6c")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    assert secret not in page.content()
+    screenshot(page, "providers")
+
+    route = {
+        "name": "ui-route",
+        "targets": [{"model": EMBEDDING_MODEL, "weight": 2}],
+        "fallbacks": [{"provider_model": {"provider": "openai-ui", "model": "gpt-4o-mini"},
+                       "on": ["429"]}],
+    }  # fmt: skip
+    assert admin.post("/v2/model-routes", json=route).status_code == 201
+    open_page(page, "/routes")
+    route_row = page.get_by_test_id("route-row-ui-route")
+    expect(route_row).to_contain_text(f"{EMBEDDING_MODEL} \u00d72")
+    expect(route_row).to_contain_text("openai-ui / gpt-4o-mini")
+    screenshot(page, "routes")
+
+
 def test_model_file_pre_download_reaches_ready_then_deletes(
     page: Page, tiny_llama_gguf: Path
 ) -> None:

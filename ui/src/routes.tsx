@@ -18,6 +18,8 @@ const loaders = {
   'api-keys': () => import('./pages/ApiKeysPage'),
   users: () => import('./pages/UsersPage'),
   groups: () => import('./pages/GroupsPage'),
+  routes: () => import('./pages/RoutesPage'),
+  providers: () => import('./pages/ProvidersPage'),
   usage: () => import('./pages/UsagePage'),
   'audit-logs': () => import('./pages/AuditLogPage'),
   'request-logs': () => import('./pages/RequestLogsPage'),
@@ -39,6 +41,8 @@ const PlaygroundPage = lazy(loaders.playground);
 const ApiKeysPage = lazy(loaders['api-keys']);
 const UsersPage = lazy(loaders.users);
 const GroupsPage = lazy(loaders.groups);
+const RoutesPage = lazy(loaders.routes);
+const ProvidersPage = lazy(loaders.providers);
 const UsagePage = lazy(loaders.usage);
 const AuditLogPage = lazy(loaders['audit-logs']);
 const RequestLogsPage = lazy(loaders['request-logs']);
@@ -107,6 +111,22 @@ export function AppRoutes() {
             }
           />
           <Route path="groups" element={<GroupsPage />} />
+          <Route
+            path="routes"
+            element={
+              <AdminOnly>
+                <RoutesPage />
+              </AdminOnly>
+            }
+          />
+          <Route
+            path="providers"
+            element={
+              <AdminOnly>
+                <ProvidersPage />
+              </AdminOnly>
+            }
+          />
           <Route path="usage" element={<UsagePage />} />
           <Route
             path="audit-logs"

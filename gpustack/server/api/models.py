@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from gpustack.schemas.common import utcnow
 from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.model_instances import ModelInstance, ModelInstancePublic
+from gpustack.schemas.model_routes import ModelRouteRow
 from gpustack.schemas.models import Model, ModelPublic, ModelSpec, ModelUpdate, example_spec
 from gpustack.server.api.params import PathId
 from gpustack.server.api.responses import AUTHENTICATED, errors, listing
@@ -53,6 +54,9 @@ async def create_model(
     session: Session,
     request: Request,
 ) -> ModelPublic:
+    route = select(ModelRouteRow.id).where(col(ModelRouteRow.name) == body.name)
+    if (await session.exec(route)).first() is not None:
+        raise ApiError(409, f"{body.name!r} is the name of a model route")
     model = Model(name=body.name, source=body.source.value)
     model.apply_spec(body)
     session.add(model)

@@ -1,4 +1,5 @@
-"""Keeps the gateway's route table equal to the database: model name → running endpoints.
+"""Keeps the gateway's route table equal to the database: model name → running endpoints,
+and model routes → their targets (deployments by name, providers' models with their keys).
 
 Each endpoint carries how many requests the gateway lets it run at once: the deployment's
 `max_concurrent_requests`, else what its engine runs with those backend parameters.
@@ -20,19 +21,32 @@ from gpustack.engines.base import Engine
 from gpustack.engines.registry import default_registry
 from gpustack.schemas.events import ResourceKind
 from gpustack.schemas.model_instances import InstanceState, ModelInstance
+from gpustack.schemas.model_routes import FailureKind, ModelRouteRow, RouteFallback, RouteTarget
 from gpustack.schemas.models import Model
+from gpustack.schemas.providers import Provider, ProviderKind
 from gpustack.schemas.workers import Worker
 from gpustack.server.background import BackgroundLoop
 from gpustack.server.context import ServerContext
 from gpustack.server.controllers.worker_changes import WorkerStateChanges
 from gpustack.server.events import Event
-from gpustack.server.gateway.routes import Endpoint, ModelRoute
+from gpustack.server.gateway.routes import Endpoint, ModelRoute, PlanTarget, RoutePlan
 from gpustack.server.security.authenticator import CREDENTIALS_CHANGED
+from gpustack.server.security.secret_box import SecretBox, SecretKeyError
 from gpustack.server.worker_client import proxy_url, worker_auth_headers
 
 logger = logging.getLogger(__name__)
 
-_WATCHED = frozenset({ResourceKind.MODELS, ResourceKind.MODEL_INSTANCES, ResourceKind.WORKERS})
+_WATCHED = frozenset(
+    {
+        ResourceKind.MODELS,
+        ResourceKind.MODEL_INSTANCES,
+        ResourceKind.WORKERS,
+        ResourceKind.PROVIDERS,
+        ResourceKind.MODEL_ROUTES,
+    }
+)
+# The route's other targets take over from one that cannot be reached.
+_TARGET_TAKES = frozenset({FailureKind.CONNECTION.value})
 
 
 def is_loopback(address: str) -> bool:
@@ -121,6 +135,105 @@ async def build_routes(
     ]
 
 
+def provider_headers(provider: Provider, secrets: SecretBox) -> dict[str, str]:
+    """The provider's extra headers and its key; the caller's key never goes upstream."""
+    headers = dict(provider.headers or {})
+    if provider.api_key_encrypted:
+        key = secrets.open(provider.api_key_encrypted)
+        if provider.kind == ProviderKind.ANTHROPIC.value:
+            headers["x-api-key"] = key
+            headers.setdefault("anthropic-version", "2023-06-01")
+        headers["Authorization"] = f"Bearer {key}"
+    return headers
+
+
+def provider_base(base_url: str) -> str:
+    """Where the gateway's `/v1/...` paths go: a base URL given with its `/v1` loses it."""
+    base = base_url.rstrip("/")
+    return base[:-3] if base.endswith("/v1") else base
+
+
+def provider_route(provider: Provider, model: str, headers: Mapping[str, str]) -> ModelRoute:
+    assert provider.id is not None
+    # Negative ids keep a provider's in-flight count apart from every instance's.
+    endpoint = Endpoint(-provider.id, provider_base(provider.base_url), headers)
+    return ModelRoute(
+        model_id=0,
+        name=f"provider:{provider.name}/{model}",
+        endpoints=(endpoint,),
+        upstream_model=model,
+        timeout_s=provider.timeout,
+    )
+
+
+def build_plans(
+    rows: list[ModelRouteRow], providers: list[Provider], secrets: SecretBox
+) -> list[RoutePlan]:
+    """Model routes as the gateway uses them. A provider whose key cannot be opened (another
+    secret key) is left out of every route, with one log line that names no key."""
+    headers: dict[str, dict[str, str]] = {}
+    by_name: dict[str, Provider] = {}
+    for provider in providers:
+        try:
+            headers[provider.name] = provider_headers(provider, secrets)
+        except SecretKeyError as exc:
+            logger.error("provider %s is left out of routes: %s", provider.name, exc)
+            continue
+        by_name[provider.name] = provider
+    plans: list[RoutePlan] = []
+    for row in rows:
+        if row.id is None:
+            continue
+        targets = []
+        for item in row.targets:
+            target = RouteTarget.model_validate(item)
+            targets.append(_target(target, by_name, headers, _TARGET_TAKES, target.weight))
+        fallbacks = []
+        for item in row.fallbacks:
+            fallback = RouteFallback.model_validate(item)
+            on = frozenset(kind.value for kind in fallback.on)
+            fallbacks.append(_target(fallback, by_name, headers, on, 0))
+        plans.append(
+            RoutePlan(
+                route_id=row.id,
+                name=row.name,
+                targets=tuple(targets),
+                fallbacks=tuple(fallbacks),
+                cooldown_failures=row.cooldown_failures,
+                cooldown_s=row.cooldown_seconds,
+                created_at=int(row.created_at.timestamp()),
+            )
+        )
+    return plans
+
+
+def _target(
+    spec: RouteTarget | RouteFallback,
+    providers: Mapping[str, Provider],
+    headers: Mapping[str, Mapping[str, str]],
+    on: frozenset[str],
+    weight: int,
+) -> PlanTarget:
+    if spec.model is not None:
+        return PlanTarget(key=f"model:{spec.model}", model=spec.model, weight=weight, on=on)
+    assert spec.provider_model is not None
+    name, model = spec.provider_model.provider, spec.provider_model.model
+    key = f"provider:{name}/{model}"
+    provider = providers.get(name)
+    if provider is None:  # gone, or its key unusable: a target with no way to reach it
+        return PlanTarget(key=key, model=key, weight=weight, on=on)
+    route = provider_route(provider, model, headers[name])
+    return PlanTarget(key=key, provider=route, weight=weight, on=on)
+
+
+async def build_table(ctx: ServerContext) -> tuple[list[ModelRoute], list[RoutePlan]]:
+    routes = await build_routes(ctx)
+    async with ctx.sessions() as session:
+        rows = list((await session.exec(select(ModelRouteRow))).all())
+        providers = list((await session.exec(select(Provider))).all())
+    return routes, build_plans(rows, providers, ctx.secrets)
+
+
 class RouteSync:
     """Debounced full rebuilds of `ctx.routes` whenever a watched resource changes."""
 
@@ -132,7 +245,7 @@ class RouteSync:
         self._worker_changes = WorkerStateChanges()
 
     async def start(self) -> None:
-        self._ctx.routes.replace_all(await build_routes(self._ctx))
+        self._ctx.routes.replace_all(*await build_table(self._ctx))
         self._ctx.bus.add_listener(self._on_event)
         self._background.start()
 
@@ -156,7 +269,7 @@ class RouteSync:
             await asyncio.sleep(self._debounce)
             self._wanted.clear()
             try:
-                self._ctx.routes.replace_all(await build_routes(self._ctx))
+                self._ctx.routes.replace_all(*await build_table(self._ctx))
             except Exception:
                 logger.exception("rebuilding the route table failed; retrying on the next change")
                 self._wanted.set()

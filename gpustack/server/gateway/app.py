@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -19,6 +19,7 @@ from starlette.datastructures import Headers
 
 from gpustack.engines.base import Engine
 from gpustack.engines.registry import default_registry
+from gpustack.server.security.principal import Principal
 
 from .admission import Admission
 from .asgi import Receive, Scope, Send
@@ -26,16 +27,27 @@ from .auth import Authenticator, authenticate_for_inference
 from .balancer import Balancer
 from .call import Call, Outcome
 from .errors import GatewayError, model_not_found, no_instance, upstream_failure
+from .fallback import (
+    CONTEXT_LENGTH,
+    CONTEXT_STATUSES,
+    Planner,
+    error_kind,
+    is_context_length_error,
+    status_kind,
+    takes,
+)
+from .jsonio import dumps
 from .limits import Limiter, RateLimiter
 from .metrics import GatewayMetrics
 from .model_list import answer_models, is_model_path
 from .operations import Operation, UpstreamRequest, default_operations
 from .prefixes import route_path
 from .quirks import UNKNOWN, quirks_by_backend
+from .relay import read_whole
 from .request import read_body
 from .request_log import BodyCapture, RequestLogEntry, RequestLogRecorder, RequestLogSink
 from .responses import JSON, send_bytes, send_error
-from .routes import Endpoint, RouteTable
+from .routes import Endpoint, ModelRoute, PlanTarget, RoutePlan, RouteTable
 from .settings import BalancerMode, GatewaySettings
 from .upstream import (
     AiohttpTransport,
@@ -43,10 +55,40 @@ from .upstream import (
     UpstreamConnectError,
     UpstreamError,
     UpstreamResponse,
+    UpstreamTimeout,
 )
 from .usage import UsageRecorder, UsageSink
 
 logger = logging.getLogger(__name__)
+
+
+class _Diverted(Exception):
+    """A target answered a failure that a later attempt of the route takes over."""
+
+    def __init__(self, kind: str, error: GatewayError) -> None:
+        super().__init__(error.message)
+        self.kind = kind
+        self.error = error
+
+
+class _ReadResponse:
+    """An answer already read whole (checked for a context-length error), passed on as is."""
+
+    __slots__ = ("_body", "content_type", "status")
+
+    def __init__(self, status: int, content_type: str, body: bytes) -> None:
+        self.status = status
+        self.content_type = content_type
+        self._body = body
+
+    async def iter_chunks(self) -> AsyncIterator[bytes]:
+        yield self._body
+
+    async def read(self) -> bytes:
+        return self._body
+
+    def release(self) -> None:
+        pass
 
 
 class GatewayApp:
@@ -97,6 +139,7 @@ class GatewayApp:
             affinity = settings.balancer is BalancerMode.PREFIX_AFFINITY
             operations = default_operations(settings.affinity_prefix_chars if affinity else 0)
         self._operations = operations
+        self.planner = Planner()
 
     async def startup(self) -> None:
         self.routes.add_listener(self.admission.sync)
@@ -159,8 +202,23 @@ class GatewayApp:
             content_type = _content_type(scope)
             model, doc = op.parse(body, content_type)
             route = self.routes.get(model)
+            if route is None:
+                plan = self.routes.plan(model)
+                if plan is None or not principal.may_use_model(model):
+                    raise model_not_found(model)
+                await self.limiter.admit(principal)
+                tried: list[Call] = []
+                content_type = content_type or "application/json"
+                work = self._forward_plan(
+                    send, op, plan, principal, body, content_type, doc, outcome, tried
+                )
+                try:
+                    await self._until_disconnect(receive, outcome, work)
+                finally:
+                    call = tried[-1] if tried else None
+                return
             # A deployment limited to other groups answers as if it did not exist.
-            if route is None or not principal.may_call(model, route.access_groups):
+            if not principal.may_call(model, route.access_groups):
                 raise model_not_found(model)
             quirks = self._quirks.get(route.backend, UNKNOWN)
             call = Call(principal, route, quirks, body, content_type or "application/json", doc)
@@ -174,7 +232,8 @@ class GatewayApp:
                 return
             if not route.endpoints:
                 raise no_instance(route.name)
-            await self._forward_until_disconnect(receive, send, op, call, upstream, outcome)
+            work = self._forward(send, op, call, upstream, outcome)
+            await self._until_disconnect(receive, outcome, work)
         except GatewayError as exc:
             outcome.status = exc.status
             if not outcome.response_started:
@@ -184,16 +243,10 @@ class GatewayApp:
             if capture is not None and call is not None:
                 self._log_request(op, call, outcome, capture)
 
-    async def _forward_until_disconnect(
-        self,
-        receive: Receive,
-        send: Send,
-        op: Operation[Any],
-        call: Call,
-        upstream: UpstreamRequest,
-        outcome: Outcome,
+    async def _until_disconnect(
+        self, receive: Receive, outcome: Outcome, work: Coroutine[Any, Any, None]
     ) -> None:
-        """Forward, cancelling the upstream request when the client goes away.
+        """Forward (`work`), cancelling the upstream request when the client goes away.
 
         Watching for the disconnect costs a task per request, so it starts only once a request
         has run for `disconnect_watch_after_s`: quick answers never pay for it, and the
@@ -218,7 +271,7 @@ class GatewayApp:
 
         timer = loop.call_later(self.settings.disconnect_watch_after_s, start_watching)
         try:
-            await self._forward(send, op, call, upstream, outcome)
+            await work
         except asyncio.CancelledError:
             if not disconnected:
                 raise
@@ -237,7 +290,10 @@ class GatewayApp:
         call: Call,
         upstream: UpstreamRequest,
         outcome: Outcome,
+        later: Sequence[PlanTarget] = (),
     ) -> None:
+        """Admission, balancer, upstream, relay. `later` are the route's attempts after this
+        one: a failure one of them takes is raised as `_Diverted` before the relay starts."""
         gate = self.admission.gate(call.route)
         queued = not gate.try_enter()
         if queued:
@@ -250,6 +306,8 @@ class GatewayApp:
             gauge = self.metrics.in_flight_gauge(call.route.name, endpoint.instance_id)
             gauge.inc()
             try:
+                if later:
+                    response = await self._diverted(call, response, later)
                 await op.relay(call, upstream, response, send, outcome)
             finally:
                 gauge.dec()
@@ -258,8 +316,107 @@ class GatewayApp:
         finally:
             gate.leave()
 
+    async def _forward_plan(
+        self,
+        send: Send,
+        op: Operation[Any],
+        plan: RoutePlan,
+        principal: Principal,
+        body: bytes,
+        content_type: str,
+        doc: dict[str, Any] | None,
+        outcome: Outcome,
+        tried: list[Call],
+    ) -> None:
+        """A model route: the target picked by weight, then what takes its failure, as long as
+        nothing reached the client (a stream never switches once it started)."""
+        health = self.planner.health
+        attempts = self.planner.attempts(plan, time.monotonic())
+        failure: GatewayError | None = None
+        kind = ""
+        for index, target in enumerate(attempts):
+            if index and not takes(target, kind):
+                continue
+            route = target.provider or self.routes.get(target.model)
+            if route is None or not route.endpoints:
+                failure, kind = no_instance(target.model or plan.name), "connection"
+                health.failed(plan, target.key, time.monotonic())
+                continue
+            call = self._target_call(plan, route, principal, body, content_type, doc)
+            tried.append(call)
+            upstream = op.prepare(call)
+            outcome.stream = upstream.stream
+            if upstream.answer is not None:
+                await send_bytes(send, 200, JSON, upstream.answer)
+                return
+            later = attempts[index + 1 :]
+            try:
+                await self._forward(send, op, call, upstream, outcome, later)
+            except _Diverted as exc:
+                failure, kind = exc.error, exc.kind
+            except GatewayError as exc:
+                found = None if outcome.response_started else error_kind(exc)
+                if found is not None:
+                    health.failed(plan, target.key, time.monotonic())
+                if found is None or not any(takes(t, found) for t in later):
+                    raise
+                failure, kind = exc, found
+                logger.info("route %s: %s failed (%s), trying on", plan.name, target.key, kind)
+                continue
+            else:
+                health.succeeded(target.key)
+                return
+            health.failed(plan, target.key, time.monotonic())
+            logger.info("route %s: %s failed (%s), trying on", plan.name, target.key, kind)
+        raise failure if failure is not None else no_instance(plan.name)
+
+    def _target_call(
+        self,
+        plan: RoutePlan,
+        route: ModelRoute,
+        principal: Principal,
+        body: bytes,
+        content_type: str,
+        doc: dict[str, Any] | None,
+    ) -> Call:
+        """The request as one target gets it: its own model name in the body (engines and
+        providers may check it), the client's document left as it was for the next attempt."""
+        if doc is not None:
+            name = route.upstream_model or route.name
+            if doc.get("model") != name:
+                doc = {**doc, "model": name}
+                body = dumps(doc)
+            else:
+                doc = dict(doc)
+        quirks = self._quirks.get(route.backend, UNKNOWN)
+        return Call(principal, route, quirks, body, content_type, doc, plan.name)
+
+    async def _diverted(
+        self, call: Call, response: UpstreamResponse, later: Sequence[PlanTarget]
+    ) -> UpstreamResponse:
+        """Raise `_Diverted` for an answer a later attempt takes over; else the answer."""
+        status = response.status
+        kind = status_kind(status)
+        if kind is not None:
+            if any(takes(t, kind) for t in later):
+                message = f"The model '{call.model_name}' answered {status}."
+                type_ = "rate_limit_error" if status == 429 else "server_error"
+                raise _Diverted(kind, GatewayError(status, message, type=type_))
+            return response
+        if status in CONTEXT_STATUSES and any(takes(t, CONTEXT_LENGTH) for t in later):
+            body = await read_whole(response, call)
+            response.release()
+            if is_context_length_error(body):
+                message = f"The prompt does not fit the context of '{call.model_name}'."
+                error = GatewayError(status, message, code="context_length_exceeded")
+                raise _Diverted(CONTEXT_LENGTH, error)
+            return _ReadResponse(status, response.content_type, body)
+        return response
+
     def _rerouted(self, call: Call) -> Call:
         """After a wait in the queue: the model's instances as they are now."""
+        if call.route.is_provider:
+            return call
         name = call.route.name
         route = self.routes.get(name)
         if route is None:
@@ -289,12 +446,16 @@ class GatewayApp:
                 headers["Connection"] = "close"
             self.balancer.acquire(endpoint)
             try:
-                response = await self._transport.send(
+                sending = self._transport.send(
                     endpoint.base_url + op.upstream_path,
                     headers,
                     upstream.body,
                     stream=upstream.chunked,
                 )
+                if route.timeout_s is None:
+                    response = await sending
+                else:
+                    response = await _within(route.timeout_s, sending)
             except UpstreamConnectError as exc:
                 self.balancer.release(endpoint)
                 logger.warning("instance %s unreachable: %s", endpoint.instance_id, exc)
@@ -315,7 +476,7 @@ class GatewayApp:
     def _account(self, op: Operation[Any], call: Call | None, outcome: Outcome) -> None:
         duration = time.perf_counter() - outcome.started
         self.metrics.observe(
-            call.route.name if call is not None else "",
+            call.model_name if call is not None else "",
             op.name,
             outcome.status,
             duration,
@@ -353,6 +514,17 @@ class GatewayApp:
                 captured_all=capture.captured_all,
             )
         )
+
+
+async def _within(
+    seconds: float, sending: Coroutine[Any, Any, UpstreamResponse]
+) -> UpstreamResponse:
+    """A provider's own timeout until its answer starts."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await sending
+    except TimeoutError as exc:
+        raise UpstreamTimeout(f"no answer within {seconds:g} s") from exc
 
 
 def _content_type(scope: Scope) -> str:

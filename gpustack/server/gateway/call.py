@@ -18,7 +18,8 @@ class Call:
 
     `doc` is the body as JSON (None for multipart bodies, forwarded as they are); an operation
     may rewrite it in place while preparing the upstream request. `quirks` are those of the
-    engine that serves the model.
+    engine that serves the model. `public_name` is the model route the client named when
+    `route` is one of its targets (empty: the client named the deployment itself).
     """
 
     principal: Principal
@@ -27,6 +28,12 @@ class Call:
     body: bytes
     content_type: str
     doc: dict[str, Any] | None
+    public_name: str = ""
+
+    @property
+    def model_name(self) -> str:
+        """The name the client called: in usage records and metrics."""
+        return self.public_name or self.route.name
 
 
 @dataclass(slots=True)
@@ -58,10 +65,10 @@ class Outcome:
             timestamp=self.arrived,
             user_id=call.principal.user_id,
             api_key_id=call.principal.api_key_id,
-            model_id=call.route.model_id,
-            model_name=call.route.name,
+            model_id=call.route.model_id or None,
+            model_name=call.model_name,
             operation=operation,
-            instance_id=self.instance_id,
+            instance_id=self.instance_id if self.instance_id and self.instance_id > 0 else None,
             status_code=self.status,
             stream=self.stream,
             prompt_tokens=self.prompt_tokens,

@@ -1,6 +1,7 @@
 import {
   ApartmentOutlined,
   ApiOutlined,
+  BranchesOutlined,
   BarChartOutlined,
   CloudServerOutlined,
   DashboardOutlined,
@@ -14,6 +15,7 @@ import {
   LogoutOutlined,
   TeamOutlined,
   ThunderboltOutlined,
+  CloudOutlined,
   UserOutlined,
 } from '@ant-design/icons';
 import { Avatar, Dropdown, Flex, Layout, Menu, Segmented, Spin, Typography } from 'antd';
@@ -38,7 +40,13 @@ export function AppLayout() {
     { key: '/workers', icon: <CloudServerOutlined />, label: t('menu.workers') },
     { key: '/gpus', icon: <ThunderboltOutlined />, label: t('menu.gpus') },
     { key: '/model-files', icon: <FileOutlined />, label: t('menu.modelFiles') },
-    ...(user?.is_admin ? [{ key: '/users', icon: <TeamOutlined />, label: t('menu.users') }] : []),
+    ...(user?.is_admin
+      ? [
+          { key: '/routes', icon: <BranchesOutlined />, label: t('menu.routes') },
+          { key: '/providers', icon: <CloudOutlined />, label: t('menu.providers') },
+          { key: '/users', icon: <TeamOutlined />, label: t('menu.users') },
+        ]
+      : []),
     { key: '/groups', icon: <ApartmentOutlined />, label: t('menu.groups') },
     { key: '/usage', icon: <BarChartOutlined />, label: t('menu.usage') },
     ...(user?.is_admin
