@@ -5,8 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
+from gpustack.schemas.events import EventType, ResourceKind
+from gpustack.schemas.models import ModelPublic
 from gpustack.server.context import ServerContext
 from gpustack.server.gateway import GatewayApp, GatewaySettings
+from gpustack.server.gateway.activity_store import DatabaseActivitySink
 from gpustack.server.gateway.prefixes import PREFIXES
 from gpustack.server.gateway.usage_store import DatabaseUsageSink
 
@@ -18,7 +21,17 @@ def build_gateway(ctx: ServerContext) -> GatewayApp:
         stream_idle_timeout_s=config.upstream_idle_timeout,
         max_body_bytes=config.max_body_bytes,
     )
-    return GatewayApp(settings, ctx.authenticator, ctx.routes, DatabaseUsageSink(ctx.sessions))
+
+    def published(model_id: int, shown: ModelPublic) -> None:
+        ctx.publish(ResourceKind.MODELS, EventType.UPDATED, model_id, shown)
+
+    return GatewayApp(
+        settings,
+        ctx.authenticator,
+        ctx.routes,
+        DatabaseUsageSink(ctx.sessions),
+        activity=DatabaseActivitySink(ctx.sessions, published),
+    )
 
 
 class _LateBoundGateway:

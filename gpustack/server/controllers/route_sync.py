@@ -14,13 +14,13 @@ import ipaddress
 import logging
 from collections.abc import Mapping
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from gpustack.engines.base import Engine
 from gpustack.engines.registry import default_registry
 from gpustack.schemas.events import ResourceKind
 from gpustack.schemas.model_instances import InstanceState, ModelInstance
-from gpustack.schemas.models import Model
+from gpustack.schemas.models import DEFAULT_WAKE_TIMEOUT_S, Model
 from gpustack.schemas.workers import Worker
 from gpustack.server.background import BackgroundLoop
 from gpustack.server.context import ServerContext
@@ -77,9 +77,13 @@ async def build_routes(
     engines = default_registry() if engines is None else engines
     async with ctx.sessions() as session:
         models = (await session.exec(select(Model))).all()
+        # A draining instance takes no new requests: it leaves the table at once.
         running = (
             await session.exec(
-                select(ModelInstance).where(ModelInstance.state == InstanceState.RUNNING.value)
+                select(ModelInstance).where(
+                    ModelInstance.state == InstanceState.RUNNING.value,
+                    col(ModelInstance.draining_since).is_(None),
+                )
             )
         ).all()
         workers = {w.id: w for w in (await session.exec(select(Worker))).all()}
@@ -113,6 +117,10 @@ async def build_routes(
             created_at=int(model.created_at.timestamp()),
             max_queue_length=model.max_queue_length,
             max_queue_wait_s=model.max_queue_wait,
+            wakeable=model.asleep or (model.min_replicas == 0 and model.idle_timeout is not None),
+            sleeping=model.asleep,
+            wake_timeout_s=model.wake_timeout or DEFAULT_WAKE_TIMEOUT_S,
+            load_balancing=model.load_balancing,
         )
         for model in models
         if model.id is not None

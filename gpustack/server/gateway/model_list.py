@@ -31,13 +31,17 @@ async def answer_models(
         items = [
             _model_entry(r, with_meta)
             for r in routes.all()
-            if r.endpoints and principal.may_use_model(r.name)
+            if (r.endpoints or r.wakeable) and principal.may_use_model(r.name)
         ]
         await send_bytes(send, 200, JSON, dumps({"object": "list", "data": items}))
         return
     name = unquote(path[len(PATH) + 1 :])
     route = routes.get(name)
-    if route is None or not route.endpoints or not principal.may_use_model(name):
+    if (
+        route is None
+        or not (route.endpoints or route.wakeable)
+        or not principal.may_use_model(name)
+    ):
         raise model_not_found(name)
     await send_bytes(send, 200, JSON, dumps(_model_entry(route, with_meta)))
 

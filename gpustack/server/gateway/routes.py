@@ -29,7 +29,9 @@ class ModelRoute:
     """A deployment as the gateway sees it. Empty `endpoints` means no instance is running.
 
     `max_queue_length` and `max_queue_wait_s` bound the requests waiting for a free slot;
-    None takes the gateway's defaults.
+    None takes the gateway's defaults. A `wakeable` deployment (one that may sleep) holds
+    requests while it has no endpoint, up to `wake_timeout_s`; a `sleeping` one is woken by
+    the first of them. `load_balancing` (None: the gateway's own) picks the balancer.
     """
 
     model_id: int
@@ -42,6 +44,10 @@ class ModelRoute:
     created_at: int = 0
     max_queue_length: int | None = None
     max_queue_wait_s: float | None = None
+    wakeable: bool = False
+    sleeping: bool = False
+    wake_timeout_s: float = 600.0
+    load_balancing: str | None = None
 
     def capacity(self) -> int | None:
         """Requests the running instances take at once; None when any of them is unbounded."""

@@ -871,6 +871,12 @@ export interface components {
          * @enum {string}
          */
         KeyScope: "*" | "management" | "inference";
+        /**
+         * LoadBalancing
+         * @description How the gateway picks an instance of a deployment for each request.
+         * @enum {string}
+         */
+        LoadBalancing: "least_outstanding" | "prefix_affinity";
         /** ModelFileCreate */
         ModelFileCreate: {
             source: components["schemas"]["SourceKind"];
@@ -983,6 +989,8 @@ export interface components {
             categories?: string[] | null;
             /** Context Length */
             context_length?: number | null;
+            /** Draining Since */
+            draining_since?: string | null;
         };
         /** ModelPublic */
         ModelPublic: {
@@ -1070,6 +1078,40 @@ export interface components {
              * @description Seconds a request may wait for a free slot before it is answered 429 queue_timeout. Default: 300.
              */
             max_queue_wait?: number | null;
+            /**
+             * Min Replicas
+             * @description Autoscaling floor; 0 allows sleeping.
+             */
+            min_replicas?: number | null;
+            /**
+             * Max Replicas
+             * @description Autoscaling ceiling.
+             */
+            max_replicas?: number | null;
+            /**
+             * Idle Timeout
+             * @description Seconds without a request before a min_replicas 0 deployment sleeps.
+             */
+            idle_timeout?: number | null;
+            /**
+             * Wake Timeout
+             * @description Seconds a request waits for a sleeping deployment to wake. Default: 600.
+             */
+            wake_timeout?: number | null;
+            /**
+             * Target Outstanding Per Replica
+             * @description Requests in flight or queued per replica the autoscaler aims for.
+             */
+            target_outstanding_per_replica?: number | null;
+            /** Scaling Windows */
+            scaling_windows?: components["schemas"]["ScalingWindow"][];
+            /**
+             * Drain Timeout
+             * @description Seconds a stopping instance may finish its requests. Default: 30.
+             */
+            drain_timeout?: number | null;
+            /** @description Default: the gateway's (least_outstanding). */
+            load_balancing?: components["schemas"]["LoadBalancing"] | null;
             /** Id */
             id: number;
             state: components["schemas"]["ModelState"];
@@ -1081,6 +1123,10 @@ export interface components {
             meta?: {
                 [key: string]: unknown;
             } | null;
+            /** Last Request At */
+            last_request_at?: string | null;
+            /** Autoscaled Replicas */
+            autoscaled_replicas?: number | null;
         };
         /**
          * ModelSpec
@@ -1167,12 +1213,46 @@ export interface components {
              * @description Seconds a request may wait for a free slot before it is answered 429 queue_timeout. Default: 300.
              */
             max_queue_wait?: number | null;
+            /**
+             * Min Replicas
+             * @description Autoscaling floor; 0 allows sleeping.
+             */
+            min_replicas?: number | null;
+            /**
+             * Max Replicas
+             * @description Autoscaling ceiling.
+             */
+            max_replicas?: number | null;
+            /**
+             * Idle Timeout
+             * @description Seconds without a request before a min_replicas 0 deployment sleeps.
+             */
+            idle_timeout?: number | null;
+            /**
+             * Wake Timeout
+             * @description Seconds a request waits for a sleeping deployment to wake. Default: 600.
+             */
+            wake_timeout?: number | null;
+            /**
+             * Target Outstanding Per Replica
+             * @description Requests in flight or queued per replica the autoscaler aims for.
+             */
+            target_outstanding_per_replica?: number | null;
+            /** Scaling Windows */
+            scaling_windows?: components["schemas"]["ScalingWindow"][];
+            /**
+             * Drain Timeout
+             * @description Seconds a stopping instance may finish its requests. Default: 30.
+             */
+            drain_timeout?: number | null;
+            /** @description Default: the gateway's (least_outstanding). */
+            load_balancing?: components["schemas"]["LoadBalancing"] | null;
         };
         /**
          * ModelState
          * @enum {string}
          */
-        ModelState: "pending" | "partial" | "running" | "error";
+        ModelState: "pending" | "partial" | "running" | "error" | "sleeping";
         /**
          * ModelUpdate
          * @description A partial update: only the given fields change; the whole result is re-validated.
@@ -1231,6 +1311,21 @@ export interface components {
              * @description Seconds a request may wait for a free slot before it is answered 429 queue_timeout. Default: 300.
              */
             max_queue_wait?: number | null;
+            /** Min Replicas */
+            min_replicas?: number | null;
+            /** Max Replicas */
+            max_replicas?: number | null;
+            /** Idle Timeout */
+            idle_timeout?: number | null;
+            /** Wake Timeout */
+            wake_timeout?: number | null;
+            /** Target Outstanding Per Replica */
+            target_outstanding_per_replica?: number | null;
+            /** Scaling Windows */
+            scaling_windows?: components["schemas"]["ScalingWindow"][] | null;
+            /** Drain Timeout */
+            drain_timeout?: number | null;
+            load_balancing?: components["schemas"]["LoadBalancing"] | null;
             source?: components["schemas"]["SourceKind"] | null;
             /** Huggingface Repo Id */
             huggingface_repo_id?: string | null;
@@ -1328,6 +1423,18 @@ export interface components {
             };
             /** Offload Layers */
             offload_layers?: number | null;
+        };
+        /**
+         * ScalingWindow
+         * @description From each time `cron` fires (UTC), for `duration` seconds, keep `min_replicas` up.
+         */
+        ScalingWindow: {
+            /** Cron */
+            cron: string;
+            /** Duration */
+            duration: number;
+            /** Min Replicas */
+            min_replicas: number;
         };
         /**
          * SourceKind
