@@ -3,8 +3,9 @@
 A deployment may sleep when it sets `min_replicas: 0` and `idle_timeout`. Idle means no
 request since the later of `last_request_at` (flushed by every server's gateway, also while
 requests of it are still running) and the last change of the deployment (it becoming ready
-included). Sleeping sets `asleep`: the replica controller then drains and stops every
-instance, which releases their claims; the gateway's first request wakes it.
+included); only a deployment that serves can be idle. Sleeping sets `asleep`: the replica
+controller then drains and stops every instance, which releases their claims; the gateway's
+first request wakes it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlmodel import col, select
 
 from gpustack.schemas.common import utcnow
 from gpustack.schemas.events import EventType, ResourceKind
-from gpustack.schemas.models import Model, ModelPublic
+from gpustack.schemas.models import Model, ModelPublic, ModelState
 from gpustack.server.context import ServerContext
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ async def put_idle_to_sleep(ctx: ServerContext, load: Callable[[str], int]) -> l
             Model.min_replicas == 0,
             col(Model.idle_timeout).is_not(None),
             col(Model.asleep).is_(False),
+            # Only one that serves: a slow start must not count as idle time.
+            col(Model.state).in_([ModelState.RUNNING.value, ModelState.PARTIAL.value]),
         )
         slept: list[Model] = []
         for model in (await session.exec(query)).all():
