@@ -349,6 +349,8 @@ class Model(TimestampColumns, table=True):
     load_balancing: str | None = None
     # Elastic state, kept by the leader and the gateway (not part of the spec).
     asleep: bool = False
+    # Being deleted: its instances drain, none is replaced or revived.
+    deleting: bool = False
     autoscaled_replicas: int | None = None
     last_request_at: datetime | None = SQLField(default=None, sa_type=DateTime)
     state: str = ModelState.PENDING.value

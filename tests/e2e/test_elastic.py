@@ -146,3 +146,37 @@ def test_autoscaled_deployment_grows_under_load_and_drains_when_it_shrinks(
     assert _model(gw, "elastic")["autoscaled_replicas"] == 1
     [left] = instances_of(gw.admin, model_id)
     assert drained and left["id"] not in drained, "the stopped replica drained first"
+
+
+def test_deleting_a_deployment_lets_its_requests_in_flight_finish(
+    gw: GatewayCluster, tiny_llama_gguf: Path
+) -> None:
+    model_id = gw.deploy("doomed", tiny_llama_gguf, backend="llama.cpp")
+    gw.wait_running(["doomed"])
+    gw.wait_routed(["doomed"])
+    body = {
+        "model": "doomed",
+        "messages": [{"role": "user", "content": "hi"}],
+        "max_tokens": 400,
+        "ignore_eos": True,  # llama.cpp: generate all of them, so it runs a while
+        "stream": True,
+    }
+    deleted: list[int] = []
+    with (
+        httpx.Client(base_url=gw.url, timeout=180) as client,
+        client.stream("POST", "/v1/chat/completions", json=body, headers=gw.bearer()) as resp,
+    ):
+        assert resp.status_code == 200
+        lines = resp.iter_lines()
+        assert next(line for line in lines if line.startswith("data:"))
+        deleter = threading.Thread(
+            target=lambda: deleted.append(gw.admin.delete(f"/v2/models/{model_id}").status_code)
+        )
+        deleter.start()
+        rest = [line for line in lines if line]
+        deleter.join(60)
+    assert rest[-1] == "data: [DONE]", rest[-5:]
+    tokens = [line for line in rest if line.startswith("data: {")]
+    assert len(tokens) > 100, "the stream was cut short by the delete"
+    assert deleted == [204]
+    assert gw.admin.get(f"/v2/models/{model_id}").status_code == 404

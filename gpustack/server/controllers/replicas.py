@@ -26,7 +26,7 @@ from gpustack.server.services.instances import delete_instances, instance_public
 
 def target_replicas(model: Model, now: datetime) -> int:
     """How many instances the deployment should have right now."""
-    if model.asleep:
+    if model.asleep or model.deleting:
         return 0
     autoscaled = model.max_replicas is not None and model.target_outstanding_per_replica
     count = model.replicas

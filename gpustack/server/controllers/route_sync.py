@@ -117,7 +117,8 @@ async def build_routes(
             created_at=int(model.created_at.timestamp()),
             max_queue_length=model.max_queue_length,
             max_queue_wait_s=model.max_queue_wait,
-            wakeable=model.asleep or (model.min_replicas == 0 and model.idle_timeout is not None),
+            wakeable=not model.deleting
+            and (model.asleep or (model.min_replicas == 0 and model.idle_timeout is not None)),
             sleeping=model.asleep,
             wake_timeout_s=model.wake_timeout or DEFAULT_WAKE_TIMEOUT_S,
             load_balancing=model.load_balancing,

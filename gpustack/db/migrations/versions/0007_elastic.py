@@ -32,6 +32,9 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("asleep", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+        batch.add_column(
+            sa.Column("deleting", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
         batch.add_column(sa.Column("autoscaled_replicas", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("last_request_at", sa.DateTime(), nullable=True))
     with op.batch_alter_table("model_instances") as batch:
@@ -45,6 +48,7 @@ def downgrade() -> None:
         for column in (
             "last_request_at",
             "autoscaled_replicas",
+            "deleting",
             "asleep",
             "load_balancing",
             "drain_timeout",
