@@ -65,6 +65,10 @@ class Config(BaseSettings):
     upstream_idle_timeout: float = Field(default=300.0, gt=0)
     # Engines on this machine are reached directly on loopback instead of via the worker proxy.
     gateway_direct_loopback: bool = True
+    # Autoscaling (seconds): demand above a deployment's target for this long scales it up;
+    # below it for the cool-down, down.
+    autoscale_up_window: float = Field(default=15.0, ge=0)
+    autoscale_cooldown: float = Field(default=120.0, ge=0)
     # Lets Prometheus scrape /metrics from another machine (loopback callers need none).
     metrics_token: str | None = Field(default=None, min_length=16)
     # OpenID Connect sign-in (see docs/sso.md); off while oidc_issuer is unset.

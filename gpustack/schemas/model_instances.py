@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, DateTime
 from sqlmodel import Field as SQLField
 
-from gpustack.schemas.common import DbCount, TimestampColumns, TimestampFields
+from gpustack.schemas.common import DbCount, TimestampColumns, TimestampFields, UtcDatetime
 
 
 class InstanceState(StrEnum):
@@ -70,6 +71,9 @@ class ModelInstance(TimestampColumns, table=True):
     backend_version: str | None = SQLField(default=None, max_length=64)
     categories: list[str] | None = SQLField(default=None, sa_column=Column(JSON))
     context_length: int | None = None
+    # Set when it is to stop: the gateway routes nothing new to it, and the leader deletes it
+    # once its requests have finished (or the deployment's drain_timeout has passed).
+    draining_since: datetime | None = SQLField(default=None, sa_type=DateTime)
 
     def release(self, message: str) -> None:
         """Unassign from its worker and go back to pending, so the scheduler places it anew."""
@@ -105,6 +109,7 @@ class ModelInstancePublic(TimestampFields):
     backend_version: str | None = None
     categories: list[str] | None = None
     context_length: int | None = None
+    draining_since: UtcDatetime | None = None
 
 
 class InstanceStatusUpdate(BaseModel):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, DateTime
 from sqlmodel import Field as SQLField
 
 from gpustack.engines.base import Category
@@ -16,7 +17,9 @@ from gpustack.schemas.common import (
     NulFreeStr,
     TimestampColumns,
     TimestampFields,
+    UtcDatetime,
 )
+from gpustack.schemas.cron import CronExpression
 from gpustack.schemas.repo_ids import check_repo_id
 from gpustack.schemas.request_logs import RequestLogSettings
 
@@ -51,6 +54,15 @@ _ACCESS_GROUPS_DOC = (
 )
 
 
+MAX_REPLICAS = 1024
+MAX_IDLE_TIMEOUT_S = 30 * 86400.0
+MAX_WAKE_TIMEOUT_S = 86400.0
+MAX_DRAIN_TIMEOUT_S = 3600.0
+MAX_WINDOW_S = 7 * 86400.0
+DEFAULT_WAKE_TIMEOUT_S = 600.0
+DEFAULT_DRAIN_TIMEOUT_S = 30.0
+
+
 class SourceKind(StrEnum):
     """The model sources a deployment may name (DESIGN §4 ``source``)."""
 
@@ -71,6 +83,25 @@ class ModelState(StrEnum):
     PARTIAL = "partial"
     RUNNING = "running"
     ERROR = "error"
+    # Scaled to zero after `idle_timeout` without a request; the next request wakes it.
+    SLEEPING = "sleeping"
+
+
+class LoadBalancing(StrEnum):
+    """How the gateway picks an instance of a deployment for each request."""
+
+    LEAST_OUTSTANDING = "least_outstanding"
+    PREFIX_AFFINITY = "prefix_affinity"
+
+
+class ScalingWindow(BaseModel):
+    """From each time `cron` fires (UTC), for `duration` seconds, keep `min_replicas` up."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cron: CronExpression
+    duration: float = Field(gt=0, le=MAX_WINDOW_S)
+    min_replicas: int = Field(ge=0, le=MAX_REPLICAS)
 
 
 class GPUSelector(BaseModel):
@@ -152,6 +183,59 @@ class ModelSpec(ModelSource):
     access_groups: list[DbId] = Field(
         default_factory=list, max_length=256, description=_ACCESS_GROUPS_DOC
     )
+    min_replicas: int | None = Field(
+        default=None, ge=0, le=MAX_REPLICAS, description="Autoscaling floor; 0 allows sleeping."
+    )
+    max_replicas: int | None = Field(
+        default=None, ge=1, le=MAX_REPLICAS, description="Autoscaling ceiling."
+    )
+    idle_timeout: float | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_IDLE_TIMEOUT_S,
+        description="Seconds without a request before a min_replicas 0 deployment sleeps.",
+    )
+    wake_timeout: float | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_WAKE_TIMEOUT_S,
+        description="Seconds a request waits for a sleeping deployment to wake. Default: 600.",
+    )
+    target_outstanding_per_replica: float | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_CONCURRENT_REQUESTS,
+        description="Requests in flight or queued per replica the autoscaler aims for.",
+    )
+    scaling_windows: list[ScalingWindow] = Field(default_factory=list, max_length=32)
+    drain_timeout: float | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_DRAIN_TIMEOUT_S,
+        description="Seconds a stopping instance may finish its requests. Default: 30.",
+    )
+    load_balancing: LoadBalancing | None = Field(
+        default=None, description="Default: the gateway's (least_outstanding)."
+    )
+
+    @model_validator(mode="after")
+    def _check_scaling(self) -> Self:
+        low, high = self.min_replicas, self.max_replicas
+        if low is not None and high is not None and low > high:
+            raise ValueError("min_replicas must not exceed max_replicas")
+        if self.idle_timeout is not None and low != 0:
+            raise ValueError("idle_timeout needs min_replicas: 0 (a deployment that may sleep)")
+        if self.target_outstanding_per_replica is not None and high is None:
+            raise ValueError("target_outstanding_per_replica needs max_replicas")
+        for window in self.scaling_windows:
+            if high is not None and window.min_replicas > high:
+                raise ValueError("a scaling window's min_replicas must not exceed max_replicas")
+        return self
+
+    @property
+    def autoscaled(self) -> bool:
+        """Whether the autoscaler, not `replicas`, decides the count."""
+        return self.max_replicas is not None and self.target_outstanding_per_replica is not None
 
     @model_validator(mode="after")
     def _check_backend(self) -> Self:
@@ -225,6 +309,16 @@ class ModelUpdate(BaseModel):
     access_groups: list[DbId] | None = Field(
         default=None, max_length=256, description=_ACCESS_GROUPS_DOC
     )
+    min_replicas: int | None = Field(default=None, ge=0, le=MAX_REPLICAS)
+    max_replicas: int | None = Field(default=None, ge=1, le=MAX_REPLICAS)
+    idle_timeout: float | None = Field(default=None, gt=0, le=MAX_IDLE_TIMEOUT_S)
+    wake_timeout: float | None = Field(default=None, gt=0, le=MAX_WAKE_TIMEOUT_S)
+    target_outstanding_per_replica: float | None = Field(
+        default=None, gt=0, le=MAX_CONCURRENT_REQUESTS
+    )
+    scaling_windows: list[ScalingWindow] | None = Field(default=None, max_length=32)
+    drain_timeout: float | None = Field(default=None, ge=0, le=MAX_DRAIN_TIMEOUT_S)
+    load_balancing: LoadBalancing | None = None
     source: SourceKind | None = None
     huggingface_repo_id: str | None = None
     huggingface_filename: str | None = None
@@ -266,6 +360,20 @@ class Model(TimestampColumns, table=True):
     request_log: dict[str, Any] | None = SQLField(default=None, sa_column=Column(JSON))
     # Group ids whose members may call it; empty: everyone.
     access_groups: list[int] = SQLField(default_factory=list, sa_column=Column(JSON))
+    min_replicas: int | None = None
+    max_replicas: int | None = None
+    idle_timeout: float | None = None
+    wake_timeout: float | None = None
+    target_outstanding_per_replica: float | None = None
+    scaling_windows: list[dict[str, Any]] = SQLField(default_factory=list, sa_column=Column(JSON))
+    drain_timeout: float | None = None
+    load_balancing: str | None = None
+    # Elastic state, kept by the leader and the gateway (not part of the spec).
+    asleep: bool = False
+    # Being deleted: its instances drain, none is replaced or revived.
+    deleting: bool = False
+    autoscaled_replicas: int | None = None
+    last_request_at: datetime | None = SQLField(default=None, sa_type=DateTime)
     state: str = ModelState.PENDING.value
     state_message: str = ""
     ready_replicas: int = 0
@@ -288,3 +396,7 @@ class ModelPublic(ModelSpec, TimestampFields):
     state_message: str
     ready_replicas: int
     meta: dict[str, Any] | None = None
+    # When the gateway last saw a request for it (flushed every few seconds).
+    last_request_at: UtcDatetime | None = None
+    # The count the autoscaler chose (None: not autoscaled, `replicas` applies).
+    autoscaled_replicas: int | None = None

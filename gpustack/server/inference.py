@@ -6,8 +6,11 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from gpustack.db.engine import is_sqlite
+from gpustack.schemas.events import EventType, ResourceKind
+from gpustack.schemas.models import ModelPublic
 from gpustack.server.context import ServerContext
 from gpustack.server.gateway import GatewayApp, GatewaySettings
+from gpustack.server.gateway.activity_store import DatabaseActivitySink
 from gpustack.server.gateway.limits import Limiter, RateLimiter
 from gpustack.server.gateway.prefixes import PREFIXES
 from gpustack.server.gateway.shared_limits import SharedRateLimiter
@@ -25,6 +28,10 @@ def build_gateway(ctx: ServerContext) -> GatewayApp:
         request_log_max_body=config.request_log_max_body,
     )
     request_log = DatabaseRequestLogSink(ctx.sessions, config.request_log_max_body)
+
+    def published(model_id: int, shown: ModelPublic) -> None:
+        ctx.publish(ResourceKind.MODELS, EventType.UPDATED, model_id, shown)
+
     return GatewayApp(
         settings,
         ctx.authenticator,
@@ -32,6 +39,7 @@ def build_gateway(ctx: ServerContext) -> GatewayApp:
         DatabaseUsageSink(ctx.sessions),
         request_log_sink=request_log,
         limiter=build_limiter(ctx),
+        activity=DatabaseActivitySink(ctx.sessions, published),
     )
 
 

@@ -14,7 +14,14 @@ from gpustack.schemas.common import utcnow
 from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.model_instances import ModelInstance, ModelInstancePublic
 from gpustack.schemas.model_routes import ModelRouteRow
-from gpustack.schemas.models import Model, ModelPublic, ModelSpec, ModelUpdate, example_spec
+from gpustack.schemas.models import (
+    DEFAULT_DRAIN_TIMEOUT_S,
+    Model,
+    ModelPublic,
+    ModelSpec,
+    ModelUpdate,
+    example_spec,
+)
 from gpustack.server.api.params import PathId
 from gpustack.server.api.responses import AUTHENTICATED, errors, listing
 from gpustack.server.dependencies import (
@@ -27,7 +34,7 @@ from gpustack.server.dependencies import (
 from gpustack.server.errors import ApiError, not_found
 from gpustack.server.listing import ListParams, list_params, paginate, watch_response
 from gpustack.server.services.audit import record_write
-from gpustack.server.services.instances import delete_instances, instance_public
+from gpustack.server.services.instances import delete_instances, drain, instance_public
 
 router = APIRouter(prefix="/v2/models", tags=["models"], responses=AUTHENTICATED)
 KIND = ResourceKind.MODELS
@@ -119,6 +126,11 @@ async def delete_model(
 ) -> None:
     model = await _get(session, model_id)
     before = public(model)
+    # Requests in flight finish first (bounded by drain_timeout); nothing new is routed.
+    timeout = DEFAULT_DRAIN_TIMEOUT_S if model.drain_timeout is None else model.drain_timeout
+    model.deleting = True
+    session.add(model)
+    await drain(ctx, session, col(ModelInstance.model_id) == model_id, timeout)
     # Instances go first, one event each, so workers stop their engines.
     await delete_instances(ctx, session, col(ModelInstance.model_id) == model_id)
     await session.delete(model)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from sqlmodel import select
 
+from gpustack.db.engine import is_sqlite
 from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.models import Model
 from gpustack.server.background import BackgroundLoop, every
 from gpustack.server.context import ServerContext
+from gpustack.server.controllers.autoscaler import Autoscaler
+from gpustack.server.controllers.drain import finish_drains
+from gpustack.server.controllers.idle_sleeper import put_idle_to_sleep
 from gpustack.server.controllers.model_status import refresh_model_status
 from gpustack.server.controllers.replicas import reconcile_replicas
 from gpustack.server.controllers.worker_changes import WorkerStateChanges
@@ -72,7 +77,14 @@ class ControllerManager:
     async def _run(self) -> None:
         # One group: stopping cancels every loop at once, so none runs on alone.
         async with asyncio.TaskGroup() as group:
-            for loop in (self._work_loop, self._sweep_loop, self._health_loop, self._schedule_loop):
+            loops = (
+                self._work_loop,
+                self._sweep_loop,
+                self._health_loop,
+                self._schedule_loop,
+                self._elastic_loop,
+            )
+            for loop in loops:
                 group.create_task(loop(), name=loop.__name__)
 
     async def _work_loop(self) -> None:
@@ -101,6 +113,38 @@ class ControllerManager:
         await every(
             1.0, lambda: check_worker_health(self._ctx), "worker health check failed; retrying"
         )
+
+    async def _elastic_loop(self) -> None:
+        """Drains, idle deployments and autoscaling, twice a second (each a query or two)."""
+        config = self._ctx.config
+        autoscaler = Autoscaler(
+            self._ctx,
+            self._load,
+            time.monotonic,
+            config.autoscale_up_window,
+            config.autoscale_cooldown,
+        )
+        # Alone on SQLite this server's gateway sees every request; with others it does not.
+        alone = is_sqlite(config.resolved_database_url)
+
+        async def step() -> None:
+            await finish_drains(self._ctx, self._in_flight if alone else None)
+            await put_idle_to_sleep(self._ctx, self._load)
+            await autoscaler.step()
+
+        await every(0.5, step, "elastic controllers failed; retrying")
+
+    def _load(self, name: str) -> int:
+        """Requests this server's gateway runs and queues for the model."""
+        gateway = getattr(self._ctx, "gateway", None)
+        if gateway is None:
+            return 0
+        running, waiting = gateway.admission.load(name)
+        return int(running + waiting + gateway.wakeups.waiting(name))
+
+    def _in_flight(self, instance_id: int) -> int:
+        gateway = getattr(self._ctx, "gateway", None)
+        return 0 if gateway is None else int(gateway.balancer.outstanding(instance_id))
 
     async def _schedule_loop(self) -> None:
         while self._schedule is not None:

@@ -9,11 +9,20 @@ from gpustack.schemas.events import EventType, ResourceKind
 from gpustack.schemas.model_instances import InstanceState, ModelInstance
 from gpustack.schemas.models import Model, ModelPublic, ModelState
 from gpustack.server.context import ServerContext
+from gpustack.server.controllers.replicas import target_replicas
 
 
-def summarize(replicas: int, instances: list[ModelInstance]) -> tuple[ModelState, int, str]:
-    """(state, ready replicas, message) for a deployment with these instances."""
+def summarize(
+    replicas: int, instances: list[ModelInstance], asleep: bool = False
+) -> tuple[ModelState, int, str]:
+    """(state, ready replicas, message) for a deployment with these instances.
+
+    Draining instances finish their requests but count as gone.
+    """
+    instances = [i for i in instances if i.draining_since is None]
     ready = sum(1 for i in instances if i.state == InstanceState.RUNNING)
+    if asleep:
+        return ModelState.SLEEPING, 0, "asleep: idle; the next request wakes it"
     errors = [i for i in instances if i.state == InstanceState.ERROR]
     if replicas > 0 and ready >= replicas:
         return ModelState.RUNNING, ready, ""
@@ -34,7 +43,7 @@ async def refresh_model_status(ctx: ServerContext, model_id: int) -> None:
             return
         query = select(ModelInstance).where(ModelInstance.model_id == model_id)
         instances = list((await session.exec(query)).all())
-        state, ready, message = summarize(model.replicas, instances)
+        state, ready, message = summarize(target_replicas(model, utcnow()), instances, model.asleep)
         if (model.state, model.ready_replicas, model.state_message) == (state, ready, message):
             return
         model.state, model.ready_replicas, model.state_message = state.value, ready, message

@@ -15,14 +15,14 @@ import ipaddress
 import logging
 from collections.abc import Mapping
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from gpustack.engines.base import Engine
 from gpustack.engines.registry import default_registry
 from gpustack.schemas.events import ResourceKind
 from gpustack.schemas.model_instances import InstanceState, ModelInstance
 from gpustack.schemas.model_routes import FailureKind, ModelRouteRow, RouteFallback, RouteTarget
-from gpustack.schemas.models import Model
+from gpustack.schemas.models import DEFAULT_WAKE_TIMEOUT_S, Model
 from gpustack.schemas.providers import Provider, ProviderKind
 from gpustack.schemas.workers import Worker
 from gpustack.server.background import BackgroundLoop
@@ -91,9 +91,13 @@ async def build_routes(
     engines = default_registry() if engines is None else engines
     async with ctx.sessions() as session:
         models = (await session.exec(select(Model))).all()
+        # A draining instance takes no new requests: it leaves the table at once.
         running = (
             await session.exec(
-                select(ModelInstance).where(ModelInstance.state == InstanceState.RUNNING.value)
+                select(ModelInstance).where(
+                    ModelInstance.state == InstanceState.RUNNING.value,
+                    col(ModelInstance.draining_since).is_(None),
+                )
             )
         ).all()
         workers = {w.id: w for w in (await session.exec(select(Worker))).all()}
@@ -129,6 +133,11 @@ async def build_routes(
             max_queue_wait_s=model.max_queue_wait,
             request_log=bool((model.request_log or {}).get("enabled")),
             access_groups=frozenset(model.access_groups or ()),
+            wakeable=not model.deleting
+            and (model.asleep or (model.min_replicas == 0 and model.idle_timeout is not None)),
+            sleeping=model.asleep,
+            wake_timeout_s=model.wake_timeout or DEFAULT_WAKE_TIMEOUT_S,
+            load_balancing=model.load_balancing,
         )
         for model in models
         if model.id is not None

@@ -201,6 +201,10 @@ class Admission:
         gate = self._gates.get(name)
         return (0, 0) if gate is None else (gate.in_use, gate.waiting)
 
+    def busy(self) -> list[int]:
+        """Ids of the models with requests running or waiting on this server."""
+        return [g.route.model_id for g in self._gates.values() if g.route and not g.idle]
+
     def sync(self, routes: Mapping[str, ModelRoute]) -> None:
         """Adapt every gate to a new route table (a `RouteTable` listener).
 

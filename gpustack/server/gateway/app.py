@@ -21,6 +21,7 @@ from gpustack.engines.base import Engine
 from gpustack.engines.registry import default_registry
 from gpustack.server.security.principal import Principal
 
+from .activity import ActivitySink, ActivityTracker
 from .admission import Admission
 from .asgi import Receive, Scope, Send
 from .auth import Authenticator, authenticate_for_inference
@@ -58,6 +59,7 @@ from .upstream import (
     UpstreamTimeout,
 )
 from .usage import UsageRecorder, UsageSink
+from .wake import KeepAliveSend, Wakeups
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +101,9 @@ class GatewayApp:
     `engines` (backend name → engine; the shipped registry by default) tells how each
     backend's answers differ from the contract. `operations` (path → operation) are the APIs
     served; `operations.default_operations` by default. `limiter` counts the limits of keys
-    and groups (in this process by default).
+    and groups (in this process by default). `activity` (the server's database) learns when
+    each model was last asked for, and wakes sleeping ones; without it a sleeping model's
+    requests wait for whoever wakes it.
     """
 
     def __init__(
@@ -114,6 +118,7 @@ class GatewayApp:
         operations: Mapping[str, Operation[Any]] | None = None,
         request_log_sink: RequestLogSink | None = None,
         limiter: Limiter | None = None,
+        activity: ActivitySink | None = None,
     ) -> None:
         self.settings = settings
         self.routes = routes
@@ -132,26 +137,33 @@ class GatewayApp:
         self.request_log = (
             None if request_log_sink is None else RequestLogRecorder(request_log_sink)
         )
+        self.wakeups = Wakeups(routes, None if activity is None else activity.wake)
+        self.activity = ActivityTracker(activity, self._busy_models)
         self._auth = authenticator
         self._transport = transport or AiohttpTransport(settings)
         self._quirks = quirks_by_backend(default_registry() if engines is None else engines)
         if operations is None:
-            affinity = settings.balancer is BalancerMode.PREFIX_AFFINITY
-            operations = default_operations(settings.affinity_prefix_chars if affinity else 0)
+            # Keys are made for every prompt; each deployment's `load_balancing` (else the
+            # gateway's `balancer`) says whether they are used.
+            operations = default_operations(settings.affinity_prefix_chars)
         self._operations = operations
         self.planner = Planner()
 
     async def startup(self) -> None:
         self.routes.add_listener(self.admission.sync)
+        self.routes.add_listener(self.wakeups.sync)
         await self._transport.start()
         await self.usage.start()
         if self.request_log is not None:
             await self.request_log.start()
         await self.limiter.start()
+        await self.activity.start()
 
     async def shutdown(self) -> None:
         self.routes.remove_listener(self.admission.sync)
+        self.routes.remove_listener(self.wakeups.sync)
         await self.limiter.stop()
+        await self.activity.stop()
         await self.usage.stop()
         if self.request_log is not None:
             await self.request_log.stop()
@@ -220,6 +232,7 @@ class GatewayApp:
             # A deployment limited to other groups answers as if it did not exist.
             if not principal.may_call(model, route.access_groups):
                 raise model_not_found(model)
+            self.activity.seen(route.model_id, outcome.arrived)
             quirks = self._quirks.get(route.backend, UNKNOWN)
             call = Call(principal, route, quirks, body, content_type or "application/json", doc)
             if route.request_log or principal.request_log:
@@ -230,7 +243,7 @@ class GatewayApp:
             if upstream.answer is not None:
                 await send_bytes(send, 200, JSON, upstream.answer)
                 return
-            if not route.endpoints:
+            if not route.endpoints and not route.wakeable:
                 raise no_instance(route.name)
             work = self._forward(send, op, call, upstream, outcome)
             await self._until_disconnect(receive, outcome, work)
@@ -294,6 +307,8 @@ class GatewayApp:
     ) -> None:
         """Admission, balancer, upstream, relay. `later` are the route's attempts after this
         one: a failure one of them takes is raised as `_Diverted` before the relay starts."""
+        if not call.route.endpoints:
+            call, send = await self._hold(call, send, upstream.stream, outcome)
         gate = self.admission.gate(call.route)
         queued = not gate.try_enter()
         if queued:
@@ -413,6 +428,36 @@ class GatewayApp:
             return _ReadResponse(status, response.content_type, body)
         return response
 
+    async def _hold(
+        self, call: Call, send: Send, stream: bool, outcome: Outcome
+    ) -> tuple[Call, Send]:
+        """Wait for a sleeping (or waking) model to gain an endpoint; streams get keep-alives."""
+        if not stream:
+            return self._woken(call, await self.wakeups.hold(call.route)), send
+        keepalive = KeepAliveSend(send, self.settings.wake_keepalive_s)
+        try:
+            woken = self._woken(call, await keepalive.during(self.wakeups.hold(call.route)))
+        except GatewayError as exc:
+            if keepalive.started:
+                await keepalive.fail(exc)
+                outcome.response_started = True
+            raise
+        if keepalive.started:
+            outcome.response_started = True
+        return woken, keepalive
+
+    def _woken(self, call: Call, route: ModelRoute) -> Call:
+        if not route.endpoints:
+            raise no_instance(route.name)
+        quirks = self._quirks.get(route.backend, UNKNOWN)
+        return replace(call, route=route, quirks=quirks)
+
+    def _busy_models(self) -> list[int]:
+        """Models with requests running, queued or held here: not idle, whatever their age."""
+        busy = self.admission.busy()
+        busy.extend(r.model_id for r in self.routes.all() if self.wakeups.waiting(r.name))
+        return busy
+
     def _rerouted(self, call: Call) -> Call:
         """After a wait in the queue: the model's instances as they are now."""
         if call.route.is_provider:
@@ -430,11 +475,13 @@ class GatewayApp:
     ) -> tuple[Endpoint, UpstreamResponse]:
         """Pick an instance and send; an instance that cannot be reached is left for the next."""
         route = call.route
+        mode = route.load_balancing or self.settings.balancer
+        affinity_key = upstream.affinity_key if mode == BalancerMode.PREFIX_AFFINITY else None
         tried: set[int] = set()
         dropped: set[int] = set()
         unreachable: UpstreamConnectError | None = None
         while True:
-            endpoint = self.balancer.pick(route.endpoints, tried, upstream.affinity_key)
+            endpoint = self.balancer.pick(route.endpoints, tried, affinity_key)
             if endpoint is None:
                 if unreachable is None:  # not reached: only tried instances are left out
                     unreachable = UpstreamConnectError("no instance to try")

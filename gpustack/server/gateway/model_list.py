@@ -31,7 +31,7 @@ async def answer_models(
         items = [
             _model_entry(r, with_meta)
             for r in routes.all()
-            if r.endpoints and principal.may_call(r.name, r.access_groups)
+            if (r.endpoints or r.wakeable) and principal.may_call(r.name, r.access_groups)
         ]
         items.extend(
             _plan_entry(p, routes, with_meta)
@@ -48,7 +48,7 @@ async def answer_models(
             raise model_not_found(name)
         await send_bytes(send, 200, JSON, dumps(_plan_entry(plan, routes, with_meta)))
         return
-    if not route.endpoints or not principal.may_call(name, route.access_groups):
+    if not (route.endpoints or route.wakeable) or not principal.may_call(name, route.access_groups):
         raise model_not_found(name)
     await send_bytes(send, 200, JSON, dumps(_model_entry(route, with_meta)))
 

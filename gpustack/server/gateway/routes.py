@@ -35,7 +35,10 @@ class ModelRoute:
 
     `max_queue_length` and `max_queue_wait_s` bound the requests waiting for a free slot;
     None takes the gateway's defaults. `access_groups` are the groups whose members may call
-    it (empty: everyone); a set, so the check per request is one lookup.
+    it (empty: everyone); a set, so the check per request is one lookup. A `wakeable`
+    deployment (one that may sleep) holds requests while it has no endpoint, up to
+    `wake_timeout_s`; a `sleeping` one is woken by the first of them. `load_balancing`
+    (None: the gateway's own) picks the balancer.
     """
 
     model_id: int
@@ -59,6 +62,11 @@ class ModelRoute:
     @property
     def is_provider(self) -> bool:
         return bool(self.upstream_model)
+
+    wakeable: bool = False
+    sleeping: bool = False
+    wake_timeout_s: float = 600.0
+    load_balancing: str | None = None
 
     def capacity(self) -> int | None:
         """Requests the running instances take at once; None when any of them is unbounded."""

@@ -38,6 +38,8 @@ class GatewaySettings:
     max_queue_length: int = 100
     # Generous: a queued request used to wait inside the engine for as long as it took.
     max_queue_wait_s: float = 300.0
+    # A streaming request held while its model wakes gets an SSE comment this often.
+    wake_keepalive_s: float = 2.0
     # Largest accepted request body (audio and image uploads included).
     max_body_bytes: int = 256 * 1024 * 1024
     # Request log: bytes kept of each body (streams: of the assembled text).

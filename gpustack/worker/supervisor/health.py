@@ -19,11 +19,17 @@ class HealthCheck:
     """Polls one engine's health URL at a fixed interval."""
 
     def __init__(
-        self, session: aiohttp.ClientSession, url: str, interval: float, timeout: float
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        interval: float,
+        timeout: float,
+        startup_interval: float | None = None,
     ) -> None:
         self.session = session
         self.url = url
         self.interval = interval
+        self.startup_interval = interval if startup_interval is None else startup_interval
         self.timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def probe(self) -> str | None:
@@ -43,7 +49,7 @@ class HealthCheck:
         while True:
             if await self.probe() is None:
                 return
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(self.startup_interval)
 
     async def wait_until_lost(self, failures: int) -> str:
         """Return after `failures` failed checks in a row, with the last reason."""

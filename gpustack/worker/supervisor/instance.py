@@ -114,7 +114,11 @@ class InstanceRunner:
     async def _watch(self, process: EngineProcess, log_path: Path) -> str:
         settings = self.settings
         health = HealthCheck(
-            self.session, self._url, settings.health_interval_s, settings.health_timeout_s
+            self.session,
+            self._url,
+            settings.health_interval_s,
+            settings.health_timeout_s,
+            settings.startup_health_interval_s,
         )
         exited = asyncio.create_task(process.wait())
         healthy = asyncio.create_task(health.wait_until_healthy())

@@ -15,6 +15,9 @@ class SupervisorSettings:
     # Address engines bind to and health checks poll (the worker's own address).
     host: str = "127.0.0.1"
     health_interval_s: float = 2.0
+    # While an engine starts: often, since every poll missed is time a woken deployment's
+    # first request waits.
+    startup_health_interval_s: float = 0.1
     health_timeout_s: float = 5.0
     # Consecutive failed checks after `running` before the instance counts as lost.
     health_failures: int = 3

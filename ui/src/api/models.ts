@@ -11,6 +11,8 @@ export type GpuSelector = Schema<'GPUSelector'>;
 
 /** The fields a person sets when deploying; shared by create and evaluation. */
 export type ModelSpec = Schema<'ModelSpec'>;
+export type ScalingWindow = Schema<'ScalingWindow'>;
+export type LoadBalancing = Schema<'LoadBalancing'>;
 export type ModelUpdate = Schema<'ModelUpdate'>;
 export type Model = Schema<'ModelPublic'>;
 export type CheckReport = Schema<'CheckReport'>;

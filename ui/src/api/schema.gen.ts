@@ -1324,6 +1324,12 @@ export interface components {
          * @enum {string}
          */
         KeyScope: "*" | "management" | "inference";
+        /**
+         * LoadBalancing
+         * @description How the gateway picks an instance of a deployment for each request.
+         * @enum {string}
+         */
+        LoadBalancing: "least_outstanding" | "prefix_affinity";
         /** ModelFileCreate */
         ModelFileCreate: {
             source: components["schemas"]["SourceKind"];
@@ -1436,6 +1442,8 @@ export interface components {
             categories?: string[] | null;
             /** Context Length */
             context_length?: number | null;
+            /** Draining Since */
+            draining_since?: string | null;
         };
         /** ModelPublic */
         ModelPublic: {
@@ -1530,6 +1538,40 @@ export interface components {
              * @description Ids of the groups whose members may see and call this deployment; empty: everyone. Others get 404 model_not_found, as if it did not exist.
              */
             access_groups?: number[];
+            /**
+             * Min Replicas
+             * @description Autoscaling floor; 0 allows sleeping.
+             */
+            min_replicas?: number | null;
+            /**
+             * Max Replicas
+             * @description Autoscaling ceiling.
+             */
+            max_replicas?: number | null;
+            /**
+             * Idle Timeout
+             * @description Seconds without a request before a min_replicas 0 deployment sleeps.
+             */
+            idle_timeout?: number | null;
+            /**
+             * Wake Timeout
+             * @description Seconds a request waits for a sleeping deployment to wake. Default: 600.
+             */
+            wake_timeout?: number | null;
+            /**
+             * Target Outstanding Per Replica
+             * @description Requests in flight or queued per replica the autoscaler aims for.
+             */
+            target_outstanding_per_replica?: number | null;
+            /** Scaling Windows */
+            scaling_windows?: components["schemas"]["ScalingWindow"][];
+            /**
+             * Drain Timeout
+             * @description Seconds a stopping instance may finish its requests. Default: 30.
+             */
+            drain_timeout?: number | null;
+            /** @description Default: the gateway's (least_outstanding). */
+            load_balancing?: components["schemas"]["LoadBalancing"] | null;
             /** Id */
             id: number;
             state: components["schemas"]["ModelState"];
@@ -1541,6 +1583,10 @@ export interface components {
             meta?: {
                 [key: string]: unknown;
             } | null;
+            /** Last Request At */
+            last_request_at?: string | null;
+            /** Autoscaled Replicas */
+            autoscaled_replicas?: number | null;
         };
         /** ModelRouteCreate */
         ModelRouteCreate: {
@@ -1695,12 +1741,46 @@ export interface components {
              * @description Ids of the groups whose members may see and call this deployment; empty: everyone. Others get 404 model_not_found, as if it did not exist.
              */
             access_groups?: number[];
+            /**
+             * Min Replicas
+             * @description Autoscaling floor; 0 allows sleeping.
+             */
+            min_replicas?: number | null;
+            /**
+             * Max Replicas
+             * @description Autoscaling ceiling.
+             */
+            max_replicas?: number | null;
+            /**
+             * Idle Timeout
+             * @description Seconds without a request before a min_replicas 0 deployment sleeps.
+             */
+            idle_timeout?: number | null;
+            /**
+             * Wake Timeout
+             * @description Seconds a request waits for a sleeping deployment to wake. Default: 600.
+             */
+            wake_timeout?: number | null;
+            /**
+             * Target Outstanding Per Replica
+             * @description Requests in flight or queued per replica the autoscaler aims for.
+             */
+            target_outstanding_per_replica?: number | null;
+            /** Scaling Windows */
+            scaling_windows?: components["schemas"]["ScalingWindow"][];
+            /**
+             * Drain Timeout
+             * @description Seconds a stopping instance may finish its requests. Default: 30.
+             */
+            drain_timeout?: number | null;
+            /** @description Default: the gateway's (least_outstanding). */
+            load_balancing?: components["schemas"]["LoadBalancing"] | null;
         };
         /**
          * ModelState
          * @enum {string}
          */
-        ModelState: "pending" | "partial" | "running" | "error";
+        ModelState: "pending" | "partial" | "running" | "error" | "sleeping";
         /**
          * ModelUpdate
          * @description A partial update: only the given fields change; the whole result is re-validated.
@@ -1766,6 +1846,21 @@ export interface components {
              * @description Ids of the groups whose members may see and call this deployment; empty: everyone. Others get 404 model_not_found, as if it did not exist.
              */
             access_groups?: number[] | null;
+            /** Min Replicas */
+            min_replicas?: number | null;
+            /** Max Replicas */
+            max_replicas?: number | null;
+            /** Idle Timeout */
+            idle_timeout?: number | null;
+            /** Wake Timeout */
+            wake_timeout?: number | null;
+            /** Target Outstanding Per Replica */
+            target_outstanding_per_replica?: number | null;
+            /** Scaling Windows */
+            scaling_windows?: components["schemas"]["ScalingWindow"][] | null;
+            /** Drain Timeout */
+            drain_timeout?: number | null;
+            load_balancing?: components["schemas"]["LoadBalancing"] | null;
             source?: components["schemas"]["SourceKind"] | null;
             /** Huggingface Repo Id */
             huggingface_repo_id?: string | null;
@@ -2044,6 +2139,18 @@ export interface components {
              * @default 1
              */
             weight: number;
+        };
+        /**
+         * ScalingWindow
+         * @description From each time `cron` fires (UTC), for `duration` seconds, keep `min_replicas` up.
+         */
+        ScalingWindow: {
+            /** Cron */
+            cron: string;
+            /** Duration */
+            duration: number;
+            /** Min Replicas */
+            min_replicas: number;
         };
         /**
          * SourceKind

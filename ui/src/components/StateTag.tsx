@@ -12,6 +12,7 @@ const colors: Record<string, string> = {
   downloading: 'processing',
   starting: 'processing',
   partial: 'gold',
+  sleeping: 'purple',
   maintenance: 'gold',
   not_ready: 'orange',
   unreachable: 'red',

@@ -87,6 +87,50 @@ export function AdvancedFields() {
       <Form.Item name="request_log" label={t('menu.requestLog')} extra={t('deploy.requestLogHelp')} valuePropName="checked">
         <Switch data-testid="deploy-request-log" />
       </Form.Item>
+      <Divider orientation="left" plain>
+        {t('deploy.elastic')}
+      </Divider>
+      <Flex gap={12}>
+        <Form.Item name="min_replicas" label={t('deploy.minReplicas')} extra={t('deploy.minReplicasHelp')} style={{ flex: 1 }}>
+          <InputNumber min={0} max={1024} precision={0} style={{ width: '100%' }} data-testid="deploy-min-replicas" />
+        </Form.Item>
+        <Form.Item name="max_replicas" label={t('deploy.maxReplicas')} extra={t('deploy.maxReplicasHelp')} style={{ flex: 1 }}>
+          <InputNumber min={1} max={1024} precision={0} style={{ width: '100%' }} data-testid="deploy-max-replicas" />
+        </Form.Item>
+        <Form.Item
+          name="target_outstanding_per_replica"
+          label={t('deploy.targetOutstanding')}
+          extra={t('deploy.targetOutstandingHelp')}
+          style={{ flex: 1 }}
+        >
+          <InputNumber min={0.1} style={{ width: '100%' }} data-testid="deploy-target-outstanding" />
+        </Form.Item>
+      </Flex>
+      <Flex gap={12}>
+        <Form.Item name="idle_timeout" label={t('deploy.idleTimeout')} extra={t('deploy.idleTimeoutHelp')} style={{ flex: 1 }}>
+          <InputNumber min={1} style={{ width: '100%' }} data-testid="deploy-idle-timeout" />
+        </Form.Item>
+        <Form.Item name="wake_timeout" label={t('deploy.wakeTimeout')} extra={t('deploy.wakeTimeoutHelp')} style={{ flex: 1 }}>
+          <InputNumber min={1} style={{ width: '100%' }} data-testid="deploy-wake-timeout" />
+        </Form.Item>
+        <Form.Item name="drain_timeout" label={t('deploy.drainTimeout')} extra={t('deploy.drainTimeoutHelp')} style={{ flex: 1 }}>
+          <InputNumber min={0} max={3600} style={{ width: '100%' }} data-testid="deploy-drain-timeout" />
+        </Form.Item>
+      </Flex>
+      <Form.Item name="load_balancing" label={t('deploy.loadBalancing')}>
+        <Select
+          allowClear
+          placeholder={t('deploy.loadBalancingDefault')}
+          data-testid="deploy-load-balancing"
+          options={[
+            { value: 'least_outstanding', label: 'least_outstanding' },
+            { value: 'prefix_affinity', label: 'prefix_affinity' },
+          ]}
+        />
+      </Form.Item>
+      <Form.Item name="scaling_windows_text" label={t('deploy.scalingWindows')} extra={t('deploy.scalingWindowsHelp')}>
+        <Input.TextArea rows={2} placeholder="0 9 * * 1-5 36000 4" data-testid="deploy-scaling-windows" />
+      </Form.Item>
     </>
   );
 }

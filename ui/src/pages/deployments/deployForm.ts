@@ -1,4 +1,4 @@
-import type { Backend, Category, Model, ModelSource, ModelSpec } from '../../api/models';
+import type { Backend, Category, LoadBalancing, Model, ModelSource, ModelSpec, ScalingWindow } from '../../api/models';
 import { fromPairs, toPairs, type Pairs } from '../../components/KeyValueEditor';
 
 /** The deploy form's values; converted to and from the API's model spec. */
@@ -31,6 +31,32 @@ export interface DeployFormValues {
   max_queue_wait?: number | null;
   request_log?: boolean;
   access_groups?: number[];
+  min_replicas?: number | null;
+  max_replicas?: number | null;
+  target_outstanding_per_replica?: number | null;
+  idle_timeout?: number | null;
+  wake_timeout?: number | null;
+  drain_timeout?: number | null;
+  load_balancing?: LoadBalancing | null;
+  scaling_windows_text?: string;
+}
+
+/** Scaling windows as lines "m h dom mon dow duration min_replicas"; bad lines go as typed,
+ * so the server's validation names what is wrong. */
+export function parseWindows(text: string | undefined): ScalingWindow[] {
+  return (text ?? '')
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((parts) => parts.length > 1 || parts[0])
+    .map((parts) => ({
+      cron: parts.slice(0, 5).join(' '),
+      duration: Number(parts[5]),
+      min_replicas: Number(parts[6]),
+    }));
+}
+
+export function formatWindows(windows: ScalingWindow[] | undefined): string {
+  return (windows ?? []).map((w) => `${w.cron} ${w.duration} ${w.min_replicas}`).join('\n');
 }
 
 export const defaultValues: DeployFormValues = {
@@ -71,6 +97,14 @@ export function toSpec(v: DeployFormValues): ModelSpec {
     max_queue_wait: v.max_queue_wait ?? null,
     request_log: v.request_log ? { enabled: true } : null,
     access_groups: v.access_groups ?? [],
+    min_replicas: v.min_replicas ?? null,
+    max_replicas: v.max_replicas ?? null,
+    target_outstanding_per_replica: v.target_outstanding_per_replica ?? null,
+    idle_timeout: v.idle_timeout ?? null,
+    wake_timeout: v.wake_timeout ?? null,
+    drain_timeout: v.drain_timeout ?? null,
+    load_balancing: v.load_balancing ?? null,
+    scaling_windows: parseWindows(v.scaling_windows_text),
   };
   if (v.category !== 'auto') spec.categories = [v.category];
   if (v.source === 'huggingface') {
@@ -119,6 +153,14 @@ export function fromModel(m: Model): DeployFormValues {
     max_queue_wait: m.max_queue_wait ?? null,
     request_log: m.request_log?.enabled ?? false,
     access_groups: m.access_groups ?? [],
+    min_replicas: m.min_replicas ?? null,
+    max_replicas: m.max_replicas ?? null,
+    target_outstanding_per_replica: m.target_outstanding_per_replica ?? null,
+    idle_timeout: m.idle_timeout ?? null,
+    wake_timeout: m.wake_timeout ?? null,
+    drain_timeout: m.drain_timeout ?? null,
+    load_balancing: m.load_balancing ?? null,
+    scaling_windows_text: formatWindows(m.scaling_windows),
   };
 }
 
