@@ -4,6 +4,7 @@ Importing this package registers every table on SQLModel.metadata (Alembic reads
 """
 
 from gpustack.schemas.api_keys import ApiKey
+from gpustack.schemas.engine_versions import EngineVersion
 from gpustack.schemas.model_files import ModelFile
 from gpustack.schemas.model_instances import ModelInstance
 from gpustack.schemas.models import Model
@@ -13,6 +14,7 @@ from gpustack.schemas.workers import Worker
 
 __all__ = [
     "ApiKey",
+    "EngineVersion",
     "Model",
     "ModelFile",
     "ModelInstance",
