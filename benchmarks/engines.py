@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import statistics
 import sys
 import tempfile
@@ -55,6 +56,9 @@ class Run:
     def tokens_per_s(self, via: str) -> float:
         spent = sum(self.latencies[via])
         return self.tokens[via] / spent if spent else 0.0
+
+    def per_request(self, via: str) -> float:
+        return self.tokens[via] / len(self.latencies[via]) if self.latencies[via] else 0.0
 
     def p50_ms(self, via: str) -> float:
         return statistics.median(self.latencies[via]) * 1000 if self.latencies[via] else 0.0
@@ -137,6 +141,14 @@ def chat(client: httpx.Client, url: str, model: str, headers: dict[str, str], to
     return int(resp.json()["usage"]["completion_tokens"])
 
 
+def no_delay_client() -> httpx.Client:
+    """A client that sends small writes at once: with Nagle's algorithm on, a request whose
+    headers and body go out as two writes can wait for a delayed ACK (~40 ms on Linux) on some
+    servers (llama.cpp's), which would charge the engine called directly, not the gateway."""
+    nodelay = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+    return httpx.Client(transport=httpx.HTTPTransport(socket_options=nodelay))
+
+
 def measure(
     gateway_url: str, key: str, dep: Deployment, engine: str, requests: int, tokens: int
 ) -> Run:
@@ -146,7 +158,7 @@ def measure(
         "gateway": (gateway_url, {"Authorization": f"Bearer {key}"}),
         "direct": (f"http://127.0.0.1:{dep.port}", {}),
     }
-    with httpx.Client() as client:
+    with no_delay_client() as client:
         for url, headers in targets.values():
             chat(client, url, dep.name, headers, tokens)
         for _ in range(requests):
@@ -165,16 +177,20 @@ def vllm_program() -> str | None:
 
 
 def report(runs: list[Run], skipped: list[str]) -> None:
-    print("\n| engine | start-up to Running (s) | tokens/s direct | tokens/s gateway | ratio "
-          "| p50 direct (ms) | p50 gateway (ms) | added p50 (ms) |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|")
+    columns = (
+        "engine", "start-up to Running (s)", "tokens/s direct", "tokens/s gateway", "ratio",
+        "p50 direct (ms)", "p50 gateway (ms)", "added p50 (ms)", "tokens/request direct, gateway",
+    )  # fmt: skip
+    print("\n| " + " | ".join(columns) + " |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for run in runs:
         direct, gateway = run.tokens_per_s("direct"), run.tokens_per_s("gateway")
         ratio = gateway / direct if direct else 0.0
         added = run.p50_ms("gateway") - run.p50_ms("direct")
         print(
             f"| {run.engine} | {run.startup_s:.1f} | {direct:.1f} | {gateway:.1f} | {ratio:.3f} "
-            f"| {run.p50_ms('direct'):.1f} | {run.p50_ms('gateway'):.1f} | {added:+.1f} |"
+            f"| {run.p50_ms('direct'):.1f} | {run.p50_ms('gateway'):.1f} | {added:+.1f} "
+            f"| {run.per_request('direct'):.1f}, {run.per_request('gateway'):.1f} |"
         )
     print()
     for run in runs:
