@@ -225,5 +225,6 @@ class LineProgress:
         self.line = line
         self._throttled.callback(round(percent * 100), 10_000)
 
-    async def cancel(self) -> None:
-        await self._throttled.cancel()
+    async def drain(self) -> None:
+        """Let the last report in flight arrive (it comes before the next state)."""
+        await self._throttled.drain()

@@ -207,7 +207,7 @@ class InstanceStarter:
         except EngineInstallError as exc:
             raise InstanceStartError(str(exc)) from exc
         finally:
-            await progress.cancel()
+            await progress.drain()
         await self.reporter.report(
             instance.id, InstanceState.INSTALLING, f"installed {backend} {version}"
         )
