@@ -114,6 +114,8 @@ class LaunchContext:
     # The engine version the deployment pins (`backend_version`), for engines installed
     # side by side per version.
     backend_version: str | None = None
+    # A program an administrator named for that version (`executable`), used as is.
+    engine_executable: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

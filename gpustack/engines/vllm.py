@@ -54,7 +54,9 @@ class VLLMEngine(GpuFractionEngine):
         return super().estimate(profile, request)
 
     def command(self, ctx: LaunchContext) -> list[str]:
-        executable = vllm_executable(ctx.data_dir, ctx.backend_version, ctx.env)
+        executable = vllm_executable(
+            ctx.data_dir, ctx.backend_version, ctx.env, named_executable=ctx.engine_executable
+        )
         return [
             *server_command(executable),
             str(ctx.model_path),

@@ -5,6 +5,7 @@ Importing this package registers every table on SQLModel.metadata (Alembic reads
 
 from gpustack.schemas.api_keys import ApiKey
 from gpustack.schemas.audit_logs import AuditLog
+from gpustack.schemas.engine_versions import EngineVersion
 from gpustack.schemas.groups import Group, GroupMember
 from gpustack.schemas.model_files import ModelFile
 from gpustack.schemas.model_instances import ModelInstance
@@ -20,6 +21,7 @@ from gpustack.schemas.workers import Worker
 __all__ = [
     "ApiKey",
     "AuditLog",
+    "EngineVersion",
     "Group",
     "GroupMember",
     "Model",

@@ -19,6 +19,8 @@ class InstanceState(StrEnum):
     SCHEDULED = "scheduled"
     INITIALIZING = "initializing"
     DOWNLOADING = "downloading"
+    # Installing the engine version the deployment pins (first use on this worker).
+    INSTALLING = "installing"
     STARTING = "starting"
     RUNNING = "running"
     ERROR = "error"
@@ -31,6 +33,7 @@ PLACED_STATES = frozenset(
         InstanceState.SCHEDULED,
         InstanceState.INITIALIZING,
         InstanceState.DOWNLOADING,
+        InstanceState.INSTALLING,
         InstanceState.STARTING,
         InstanceState.RUNNING,
         InstanceState.ERROR,

@@ -88,6 +88,15 @@ class GPUDevice(BaseModel):
     temperature: float | None = Field(default=None, description="degrees Celsius, None if unknown")
 
 
+class EngineInstallInfo(BaseModel):
+    """An engine version the worker can run: under its data dir (`managed`) or elsewhere."""
+
+    backend: str
+    version: str
+    path: str
+    managed: bool = True
+
+
 class WorkerStatus(BaseModel):
     """The machine status a worker sends with each heartbeat."""
 
@@ -98,3 +107,6 @@ class WorkerStatus(BaseModel):
     arch: str
     kernel: str
     gpu_devices: list[GPUDevice] = Field(default_factory=list)
+    engines: list[EngineInstallInfo] = Field(
+        default_factory=list, description="engine versions installed on the worker"
+    )

@@ -17,8 +17,9 @@ from pathlib import Path
 from aiohttp import web
 
 from gpustack.config import Config
+from gpustack.engines.installs import all_installs
 from gpustack.engines.registry import EngineRegistry, default_registry
-from gpustack.schemas.worker_status import WorkerStatus
+from gpustack.schemas.worker_status import EngineInstallInfo, WorkerStatus
 from gpustack.schemas.workers import WorkerRegistered, WorkerRegistration
 from gpustack.worker.api import api_runner, create_worker_app
 from gpustack.worker.instance_reports import InstanceReporter
@@ -198,7 +199,13 @@ class WorkerAgent:
     async def _read_status(self) -> WorkerStatus:
         config = self.config
         extra = [config.resolved_cache_dir] if config.cache_dir else []
-        return await read_status(config.data_dir, self.detectors, extra)
+        status = await read_status(config.data_dir, self.detectors, extra)
+        found = await asyncio.to_thread(all_installs, config.data_dir, os.environ.get("PATH"))
+        engines = [
+            EngineInstallInfo(backend=f.backend, version=f.version, path=f.path, managed=f.managed)
+            for f in found
+        ]
+        return status.model_copy(update={"engines": engines})
 
 
 def load_worker_token(data_dir: Path) -> str | None:

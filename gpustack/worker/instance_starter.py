@@ -1,4 +1,4 @@
-"""Bringing one assigned instance up: model spec, download, profile, engine, port, launch.
+"""Bringing one assigned instance up: model spec, download, engine version, port, launch.
 
 Each step that fails ends the instance in `error` with a message a user can act on; the
 supervisor takes over from `starting` on.
@@ -6,6 +6,7 @@ supervisor takes over from `starting` on.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from gpustack.engines.base import (
     LaunchContext,
     LaunchSpec,
 )
+from gpustack.engines.installs import layout_for
 from gpustack.engines.registry import EngineRegistry, UnknownEngineError
 from gpustack.schemas.model_instances import InstanceState, ModelInstancePublic
 from gpustack.schemas.models import ModelPublic, SourceKind
@@ -27,6 +29,13 @@ from gpustack.worker.downloads import (
     LocalPathNotFoundError,
     ProgressCallback,
     ensure_model,
+)
+from gpustack.worker.engine_installer import (
+    EngineInstaller,
+    EngineInstallError,
+    LineProgress,
+    PipInstall,
+    install_engine,
 )
 from gpustack.worker.instance_reports import InstanceReporter
 from gpustack.worker.server_client import ServerError, ServerUnreachableError
@@ -97,12 +106,14 @@ class InstanceStarter:
         supervisor: EngineSupervisor,
         registry: EngineRegistry,
         fetch_model: ModelFetcher = ensure_model,
+        install: EngineInstaller = install_engine,
     ) -> None:
         self.settings = settings
         self.reporter = reporter
         self.supervisor = supervisor
         self.registry = registry
         self.fetch_model = fetch_model
+        self.install = install
 
     async def start(self, instance: ModelInstancePublic) -> None:
         """Prepare and launch; reports `error` on failure. Cancelling stops at the next step."""
@@ -111,7 +122,8 @@ class InstanceStarter:
             await self.reporter.report(instance_id, InstanceState.INITIALIZING, "fetching spec")
             model = await self._fetch_model(instance.model_id)
             path = await self._download(instance_id, model)
-            await self._launch(instance, model, path)
+            executable = await self._engine_version(instance)
+            await self._launch(instance, model, path, executable)
         except InstanceStartError as exc:
             await self.reporter.report(instance_id, InstanceState.ERROR, str(exc))
         except Exception as exc:
@@ -153,7 +165,61 @@ class InstanceStarter:
         )
         return path
 
-    async def _launch(self, instance: ModelInstancePublic, model: ModelPublic, path: Path) -> None:
+    async def _engine_version(self, instance: ModelInstancePublic) -> str | None:
+        """Installs the pinned version of a per-version engine on first use; returns the
+        program of a version an administrator gave as an executable (else None: the engine
+        finds its install, or names the one missing)."""
+        backend, version = instance.backend or "", instance.backend_version
+        layout = layout_for(backend)
+        if not version or layout is None:
+            return None
+        try:
+            if layout.is_installed(layout.version_dir(self.settings.data_dir, version)):
+                return None
+        except ValueError as exc:
+            raise InstanceStartError(str(exc)) from exc
+        try:
+            added = await self.reporter.client.get_engine_version(backend, version)
+        except (ServerError, ServerUnreachableError) as exc:
+            raise InstanceStartError(f"cannot read {backend} version {version}: {exc}") from exc
+        if added is None:
+            return None
+        if added.executable:
+            if not await asyncio.to_thread(Path(added.executable).is_file):
+                where = f"worker {self.settings.worker_name}"
+                raise InstanceStartError(
+                    f"{backend} {version}: {added.executable} does not exist on {where}"
+                )
+            return added.executable
+        pip = PipInstall.of(added)
+
+        async def send(percent: float, line: str) -> None:
+            await self.reporter.report(
+                instance.id,
+                InstanceState.INSTALLING,
+                f"installing {pip.pip_spec} ({percent:.0f}%): {line}",
+            )
+
+        await send(0.0, "starting")
+        progress = LineProgress(send, self.settings.progress_interval_s)
+        try:
+            await self.install(layout, pip, self.settings.data_dir, progress)
+        except EngineInstallError as exc:
+            raise InstanceStartError(str(exc)) from exc
+        finally:
+            await progress.drain()
+        await self.reporter.report(
+            instance.id, InstanceState.INSTALLING, f"installed {backend} {version}"
+        )
+        return None
+
+    async def _launch(
+        self,
+        instance: ModelInstancePublic,
+        model: ModelPublic,
+        path: Path,
+        executable: str | None = None,
+    ) -> None:
         engine, categories = await self._scheduled_engine(instance, model, path)
         ports = self.supervisor.ports
         port = ports.allocate(instance.id)
@@ -174,6 +240,7 @@ class InstanceStarter:
                 health_path=model.health_path,
                 context_length=instance.context_length,
                 backend_version=instance.backend_version,
+                engine_executable=executable,
             )
             spec = engine.build_launch(context)
             await self.supervisor.start(

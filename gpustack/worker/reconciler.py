@@ -33,6 +33,7 @@ WANTED_UP = frozenset(
         InstanceState.SCHEDULED,
         InstanceState.INITIALIZING,
         InstanceState.DOWNLOADING,
+        InstanceState.INSTALLING,
         InstanceState.STARTING,
         InstanceState.RUNNING,
         InstanceState.UNREACHABLE,

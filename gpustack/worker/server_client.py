@@ -22,9 +22,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol, TypeVar
+from urllib.parse import quote
 
 import aiohttp
 
+from gpustack.schemas.engine_versions import EngineVersionPublic
 from gpustack.schemas.events import EventType
 from gpustack.schemas.model_files import ModelFileCreate, ModelFilePublic, ModelFileState
 from gpustack.schemas.model_instances import InstanceStatusUpdate, ModelInstancePublic
@@ -112,6 +114,10 @@ class ServerClient(Protocol):
 
     async def get_model(self, model_id: int) -> ModelPublic: ...
 
+    async def get_engine_version(self, backend: str, version: str) -> EngineVersionPublic | None:
+        """The version an administrator added, None when they did not."""
+        ...
+
     async def report_instance(self, instance_id: int, update: InstanceStatusUpdate) -> None: ...
 
 
@@ -191,6 +197,16 @@ class HttpServerClient:
 
     async def get_model(self, model_id: int) -> ModelPublic:
         return ModelPublic.model_validate(await self._worker_call("GET", f"/v2/models/{model_id}"))
+
+    async def get_engine_version(self, backend: str, version: str) -> EngineVersionPublic | None:
+        path = f"/v2/inference-backends/{quote(backend, safe='')}/versions/{quote(version)}"
+        try:
+            found = await self._worker_call("GET", path, idempotent=True)
+        except ServerError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return EngineVersionPublic.model_validate(found)
 
     async def report_instance(self, instance_id: int, update: InstanceStatusUpdate) -> None:
         body = update.model_dump(mode="json", exclude_none=True)

@@ -13,8 +13,9 @@ _HEALTH_RANK = {
     InstanceState.SCHEDULED: 4,
     InstanceState.INITIALIZING: 5,
     InstanceState.DOWNLOADING: 6,
-    InstanceState.STARTING: 7,
-    InstanceState.RUNNING: 8,
+    InstanceState.INSTALLING: 7,
+    InstanceState.STARTING: 8,
+    InstanceState.RUNNING: 9,
 }
 
 

