@@ -6,6 +6,12 @@ import asyncio
 
 import aiohttp
 
+# Waiting for a starting engine: the first polls come quickly and then slow down to the
+# steady interval, so an engine that is ready in a second is seen in a second, not after
+# a whole interval, while one that loads for minutes is polled as often as a running one.
+FIRST_STARTUP_POLL_S = 0.05
+STARTUP_POLL_GROWTH = 1.5
+
 
 def health_url(host: str, port: int, path: str) -> str:
     if ":" in host and not host.startswith("["):
@@ -39,11 +45,13 @@ class HealthCheck:
             return str(exc) or type(exc).__name__
 
     async def wait_until_healthy(self) -> None:
-        """Return at the first healthy answer; poll forever otherwise."""
+        """Return at the first healthy answer; poll forever otherwise (see FIRST_STARTUP_POLL_S)."""
+        delay = min(FIRST_STARTUP_POLL_S, self.interval)
         while True:
             if await self.probe() is None:
                 return
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(delay)
+            delay = min(delay * STARTUP_POLL_GROWTH, self.interval)
 
     async def wait_until_lost(self, failures: int) -> str:
         """Return after `failures` failed checks in a row, with the last reason."""
