@@ -217,22 +217,31 @@ async def one_size(database: str, n: int, seconds: float, watchers: int, tmp: Pa
             cookies = dict(client.cookies.items())
             client.close()
             connector = aiohttp.TCPConnector(limit=0)
-            async with aiohttp.ClientSession(connector=connector) as session:
-                workers = await register(session, running.url, token, n)
-                # Heartbeats first, while every worker is fresh and ready (the steady state);
-                # the reference phase after it leaves them silent, which only makes it costlier.
-                until = time.monotonic() + seconds
-                watched = asyncio.create_task(
-                    observe(running.url, cookies, workers, watchers, until)
+            try:
+                result = await _measure(
+                    pid, running.url, token, cookies, n, seconds, watchers, connector
                 )
-                beat, sent = await cpu_percent_during(
-                    pid, session, running.url, workers, seconds, healthz=False
-                )
-                observed = await watched
-                ref, _ = await cpu_percent_during(
-                    pid, session, running.url, workers, seconds, healthz=True
-                )
+            except AssertionError:
+                print(running.logs()[-6000:], file=sys.stderr)
+                raise
+    ref, beat, sent, observed = result
     return Result(database, n, ref, beat, sent, observed)
+
+
+async def _measure(
+    pid: int, url: str, token: str, cookies: dict[str, str], n: int, seconds: float,
+    watchers: int, connector: aiohttp.TCPConnector,
+) -> tuple[float, float, int, Observed]:  # fmt: skip
+    async with aiohttp.ClientSession(connector=connector) as session:
+        workers = await register(session, url, token, n)
+        # Heartbeats first, while every worker is fresh and ready (the steady state); the
+        # reference phase after it leaves them silent, which only makes it costlier.
+        until = time.monotonic() + seconds
+        watched = asyncio.create_task(observe(url, cookies, workers, watchers, until))
+        beat, sent = await cpu_percent_during(pid, session, url, workers, seconds, healthz=False)
+        observed = await watched
+        ref, _ = await cpu_percent_during(pid, session, url, workers, seconds, healthz=True)
+    return ref, beat, sent, observed
 
 
 def _pct(values: list[float], q: int) -> str:

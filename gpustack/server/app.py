@@ -48,6 +48,7 @@ from gpustack.server.security.authenticator import Authenticator
 from gpustack.server.security.passwords import PasswordHashing
 from gpustack.server.security.sessions import SessionCodec
 from gpustack.server.ui import mount_ui
+from gpustack.server.worker_status import StatusWriter
 
 
 async def build_context(config: Config) -> ServerContext:
@@ -92,6 +93,7 @@ def create_app(config: Config) -> FastAPI:
         heartbeats = HeartbeatRecorder(ctx)
         heartbeats.start()
         ctx.heartbeats = heartbeats
+        ctx.worker_status = StatusWriter(ctx.sessions)
         load_history = LoadHistory(ctx)
         load_history.start()
         ctx.load_history = load_history
