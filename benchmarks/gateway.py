@@ -23,22 +23,33 @@ import argparse
 import asyncio
 import os
 import platform
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import httpx
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.gateway_load import FEW_ROUNDS, Figures, Target, measure  # noqa: E402
+from benchmarks.gateway_load import (  # noqa: E402
+    FEW_ROUNDS,
+    Figures,
+    Load,
+    Target,
+    measure,
+    sequential,
+)
 from benchmarks.litellm_proxy import DEFAULT_VENV, litellm_proxy  # noqa: E402
 from tests.fixtures.models import write_tiny_llama_gguf  # noqa: E402
 from tests.support.processes import Cluster, cluster, free_port, wait_until  # noqa: E402
@@ -164,26 +175,35 @@ def report(figures: dict[str, Figures], cores: Cores, skipped: str | None) -> No
     cpu = platform.processor() or platform.machine()
     print(f"\nmachine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}")
     print(f"pinning: {cores.describe()}")
+    print(f"load: {load_average()}")
     direct = figures["direct"]
     print(
-        "\n| target | p50 ms | p99 ms | added p50 ms | added p99 ms | req/s c=64 "
+        "\n| target | p50 ms | p99 ms | p99.9 ms | added p50 ms | added p99 ms | req/s c=64 "
         "| CPU ms/req | streams/s c=64 | CPU ms/stream |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, f in figures.items():
         added = "" if name == "direct" else f"{f.p50 - direct.p50:+.3f}"
         added99 = "" if name == "direct" else f"{f.p99 - direct.p99:+.3f}"
         print(
-            f"| {name} | {f.p50:.3f} | {f.p99:.3f} | {added} | {added99} | {f.rps:.0f} "
-            f"| {f.cpu_ms_req:.3f} | {f.sps:.0f} | {f.cpu_ms_stream:.3f} |"
+            f"| {name} | {f.p50:.3f} | {f.p99:.3f} | {f.p999:.3f} | {added} | {added99} "
+            f"| {f.rps:.0f} | {f.cpu_ms_req:.3f} | {f.sps:.0f} | {f.cpu_ms_stream:.3f} |"
         )
     if skipped:
         print(f"\nLiteLLM skipped: {skipped}")
     gw, bare = figures["gateway"], figures["bare forwarder"]
+    # Ratios against the bare forwarder measured in the same run: the machine's noise hits
+    # both alike, where absolute figures swing with whatever else runs.
+    bare_added = max(bare.p50 - direct.p50, 1e-3)
     checks = [
-        ("gateway added p50 at c=1 (ms)", gw.p50 - direct.p50, "<=", 0.5),
-        ("gateway / bare forwarder, req/s", gw.rps / bare.rps, ">=", 0.8),
-        ("gateway / bare forwarder, streams/s", gw.sps / bare.sps, ">=", 0.8),
+        (
+            "gateway / bare forwarder, added p50 at c=1",
+            (gw.p50 - direct.p50) / bare_added,
+            "<=",
+            1.5,
+        ),
+        ("gateway / bare forwarder, req/s c=64", gw.rps / bare.rps, ">=", 0.9),
+        ("gateway / bare forwarder, streams/s c=64", gw.sps / bare.sps, ">=", 0.9),
     ]
     if "litellm" in figures:
         checks.append(("gateway / LiteLLM, req/s", gw.rps / figures["litellm"].rps, ">=", 3.0))
@@ -192,6 +212,12 @@ def report(figures: dict[str, Figures], cores: Cores, skipped: str | None) -> No
     for title, value, op, goal in checks:
         met = value <= goal if op == "<=" else value >= goal
         print(f"| {title} | {value:.2f} | {op} {goal} | {'yes' if met else 'NO'} |")
+
+
+def load_average() -> str:
+    """The machine's load as `uptime` prints it: the figures mean little without it."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f}"
 
 
 def main() -> None:
@@ -203,6 +229,12 @@ def main() -> None:
         "--route",
         action="store_true",
         help="reach the stand-in through a model route (the name resolves to a deployment)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="also sample the server with py-spy (from PATH) during sequential requests and "
+        "write its collapsed stacks here",
     )
     parser.add_argument(
         "--litellm-venv", type=Path, default=DEFAULT_VENV, help="virtualenv with litellm[proxy]"
@@ -238,7 +270,10 @@ def main() -> None:
                 Target("gateway", c.url + path, _bearer(key), (server_pid,)),
             ]
             print(f"set up in {time.monotonic() - started:.0f} s; measuring", flush=True)
+            print(f"load before: {load_average()}", flush=True)
             figures = asyncio.run(measure(MODEL, targets, args.seconds))
+            if args.profile is not None:
+                profile(server_pid, targets[-1], args.profile)
         # LiteLLM runs alone afterwards: its backlog must not load the others' core.
         with litellm_proxy(upstream, MODEL, venv=args.litellm_venv, skip=args.no_litellm) as (
             litellm,
@@ -255,6 +290,35 @@ def main() -> None:
         admin.close()
     report(figures, cores, skipped)
     print(f"\none run: {time.monotonic() - started:.0f} s")
+
+
+def profile(pid: int, target: Target, out: Path) -> None:
+    """py-spy's samples of the server under each load: `OUT.c1` while it serves sequential
+    requests, `OUT.c64` under 64 concurrent requests, `OUT.sse64` under 64 concurrent streams."""
+    spy = shutil.which("py-spy")
+    if spy is None:
+        print("profile skipped: py-spy is not on PATH (pip install py-spy)")
+        return
+
+    async def concurrent(stream: bool) -> None:
+        connector = aiohttp.TCPConnector(limit=0, limit_per_host=0)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            await Load(session, MODEL).rate(target, 5.0, stream)
+
+    loads: dict[str, Callable[[], Coroutine[Any, Any, object]]] = {
+        "c1": lambda: sequential(MODEL, [target], rounds=30),
+        "c64": lambda: concurrent(False),
+        "sse64": lambda: concurrent(True),
+    }
+    for suffix, load in loads.items():
+        path = out.with_name(f"{out.name}.{suffix}")
+        command = [spy, "record", "--pid", str(pid), "--rate", "500", "--format", "raw"]
+        proc = subprocess.Popen([*command, "--output", str(path), "--nonblocking"])
+        time.sleep(1)  # py-spy attaches
+        asyncio.run(load())
+        proc.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+        proc.wait(30)
+        print(f"profile of the server ({suffix}, collapsed stacks): {path}")
 
 
 def _bearer(key: str) -> dict[str, str]:

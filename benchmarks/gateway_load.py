@@ -1,5 +1,6 @@
-"""Load for the gateway benchmark: latency at concurrency 1, requests/s and SSE streams/s at
-concurrency 64, and the CPU each target's process spends per request."""
+"""Load for the gateway benchmark: latency at concurrency 1 (one keep-alive connection per
+target, sequential requests), requests/s and SSE streams/s at concurrency 64, and the CPU each
+target's process spends per request."""
 
 from __future__ import annotations
 
@@ -13,19 +14,20 @@ import aiohttp
 import psutil
 
 CONCURRENCY = 64
-LATENCY_PER_ROUND = 25
+LATENCY_PER_ROUND = 100
+LATENCY_WARM_UP = 200
 
 
 @dataclass(frozen=True)
 class Rounds:
-    """How many alternating rounds: latency rounds of 25 requests, throughput rounds."""
+    """How many alternating rounds: c=1 rounds of 100 sequential requests, throughput rounds."""
 
-    latency: int = 40
+    latency: int = 20  # 2,000 sequential requests per target after the warm-up
     throughput: int = 6
 
 
 # For a target tens of times slower than the others (LiteLLM), measured alone.
-FEW_ROUNDS = Rounds(latency=8, throughput=1)
+FEW_ROUNDS = Rounds(latency=4, throughput=1)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Target:
 class Figures:
     p50: float = 0.0
     p99: float = 0.0
+    p999: float = 0.0
     rps: float = 0.0
     cpu_ms_req: float = 0.0
     sps: float = 0.0
@@ -107,8 +110,31 @@ def _cpu_seconds(pids: tuple[int, ...]) -> float:
     return total
 
 
-def _percentile(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1]
+def _percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (q may be fractional: 99.9)."""
+    return statistics.quantiles(values, n=1000)[round(q * 10) - 1]
+
+
+async def sequential(
+    model: str, targets: list[Target], rounds: int, per_round: int = LATENCY_PER_ROUND
+) -> dict[str, list[float]]:
+    """Latencies (ms) at c=1: per target one session holding one keep-alive connection,
+    requests one after another, targets alternating round by round."""
+    sessions = {
+        t.name: aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1)) for t in targets
+    }
+    try:
+        loads = {name: Load(session, model) for name, session in sessions.items()}
+        for target in targets:
+            await loads[target.name].latencies(target, LATENCY_WARM_UP)
+        samples: dict[str, list[float]] = {t.name: [] for t in targets}
+        for _ in range(rounds):
+            for target in targets:
+                samples[target.name] += await loads[target.name].latencies(target, per_round)
+        return samples
+    finally:
+        for session in sessions.values():
+            await session.close()
 
 
 async def _throughput(
@@ -141,15 +167,10 @@ async def measure(
         for target in targets:
             await load.wait_ready(target)
         figures = {t.name: Figures() for t in targets}
-        samples: dict[str, list[float]] = {t.name: [] for t in targets}
-        for target in targets:
-            await load.latencies(target, 50)  # warm-up
-        for _ in range(rounds.latency):
-            for target in targets:
-                samples[target.name] += await load.latencies(target, LATENCY_PER_ROUND)
-        for name, values in samples.items():
+        for name, values in (await sequential(model, targets, rounds.latency)).items():
             figures[name].p50 = _percentile(values, 50)
             figures[name].p99 = _percentile(values, 99)
+            figures[name].p999 = _percentile(values, 99.9)
         for name, (rps, cpu_ms) in (
             await _throughput(load, targets, seconds, False, rounds.throughput)
         ).items():

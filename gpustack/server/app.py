@@ -60,6 +60,7 @@ from gpustack.server.security.secret_box import secret_box
 from gpustack.server.security.sessions import SessionCodec
 from gpustack.server.services.log_pruning import LogPruner
 from gpustack.server.ui import mount_ui
+from gpustack.server.worker_status import StatusWriter
 
 
 async def build_context(config: Config) -> ServerContext:
@@ -107,6 +108,7 @@ def create_app(config: Config) -> FastAPI:
         heartbeats = HeartbeatRecorder(ctx)
         heartbeats.start()
         ctx.heartbeats = heartbeats
+        ctx.worker_status = StatusWriter(ctx.sessions)
         load_history = LoadHistory(ctx)
         load_history.start()
         ctx.load_history = load_history

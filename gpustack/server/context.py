@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from gpustack.server.heartbeats import HeartbeatRecorder
     from gpustack.server.load_history import LoadHistory
     from gpustack.server.scheduler.analysis import ModelAnalyzer
+    from gpustack.server.worker_status import StatusWriter
 
 
 @dataclass
@@ -49,6 +50,7 @@ class ServerContext:
     ldap: LdapDirectory | None = None
     # Built by the app's lifespan once this context exists (they need it); set before serving.
     heartbeats: HeartbeatRecorder = field(init=False, repr=False, compare=False)
+    worker_status: StatusWriter = field(init=False, repr=False, compare=False)
     load_history: LoadHistory = field(init=False, repr=False, compare=False)
     gateway: GatewayApp = field(init=False, repr=False, compare=False)
 

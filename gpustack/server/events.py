@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from gpustack.schemas.events import EventType, ResourceKind
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Event:
     """One change to one row; `data` is the row's public JSON form after the change."""
 
@@ -26,6 +28,11 @@ class Event:
 
     def to_wire(self) -> dict[str, Any]:
         return {"type": self.type.value, "data": self.data}
+
+    @cached_property
+    def wire_json(self) -> str:
+        """`to_wire()` as JSON, encoded once however many watch streams send it."""
+        return json.dumps(self.to_wire(), separators=(",", ":"))
 
 
 Listener = Callable[[Event], None]

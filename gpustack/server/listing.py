@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -95,6 +94,6 @@ def watch_response(
     async def events() -> AsyncIterator[dict[str, str]]:
         async for event in bus.subscribe(kind):
             if keep(event):
-                yield {"data": json.dumps(event.to_wire(), separators=(",", ":"))}
+                yield {"data": event.wire_json}
 
     return EventSourceResponse(events(), ping=ping_seconds)

@@ -6,6 +6,12 @@ import asyncio
 
 import aiohttp
 
+# Waiting for a starting engine: the first polls come quickly and then slow down to the
+# startup interval, so an engine that is ready in a second is seen at once (a woken
+# deployment's first request waits on it).
+FIRST_STARTUP_POLL_S = 0.05
+STARTUP_POLL_GROWTH = 1.5
+
 
 def health_url(host: str, port: int, path: str) -> str:
     if ":" in host and not host.startswith("["):
@@ -45,11 +51,13 @@ class HealthCheck:
             return str(exc) or type(exc).__name__
 
     async def wait_until_healthy(self) -> None:
-        """Return at the first healthy answer; poll forever otherwise."""
+        """Return at the first healthy answer; poll forever otherwise (see FIRST_STARTUP_POLL_S)."""
+        delay = min(FIRST_STARTUP_POLL_S, self.startup_interval)
         while True:
             if await self.probe() is None:
                 return
-            await asyncio.sleep(self.startup_interval)
+            await asyncio.sleep(delay)
+            delay = min(delay * STARTUP_POLL_GROWTH, self.startup_interval)
 
     async def wait_until_lost(self, failures: int) -> str:
         """Return after `failures` failed checks in a row, with the last reason."""

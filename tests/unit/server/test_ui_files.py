@@ -6,6 +6,7 @@ Requests go over a real socket to uvicorn with the path sent exactly as written 
 
 from __future__ import annotations
 
+import gzip
 import socket
 import threading
 import time
@@ -20,6 +21,7 @@ from gpustack.server.ui import mount_ui
 from tests.support.processes import free_port
 
 SECRET = "top-secret-session-key"
+BIG_SCRIPT = "export const rows = [" + ",".join(f"{{id: {i}}}" for i in range(2000)) + "];"
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +31,7 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, P
     (dist / "assets").mkdir(parents=True)
     (dist / "index.html").write_text("<!doctype html><div id=root>app</div>")
     (dist / "assets" / "main-abc123.js").write_text("console.log('ui')")
+    (dist / "assets" / "big-def456.js").write_text(BIG_SCRIPT)
     secret = root / "session_secret"
     secret.write_text(SECRET)
     (dist / "escape.txt").symlink_to(secret)
@@ -49,13 +52,23 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, P
 
 def raw_get(port: int, target: bytes) -> tuple[int, bytes]:
     """GET `target` byte for byte; returns the status and the body."""
+    status, _, body = raw_exchange(port, target)
+    return status, body
+
+
+def raw_exchange(port: int, target: bytes, *headers: bytes) -> tuple[int, dict[str, str], bytes]:
+    """GET `target` byte for byte with extra header lines; the status, headers and body."""
+    extra = b"".join(h + b"\r\n" for h in headers)
+    request = b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + extra
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        sock.sendall(request + b"\r\n")
         data = b""
         while chunk := sock.recv(65536):
             data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), body
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    fields = dict(line.split(": ", 1) for line in lines)
+    return int(status_line.split(" ", 2)[1]), {k.lower(): v for k, v in fields.items()}, body
 
 
 def attack_paths(secret: Path) -> list[bytes]:
@@ -113,3 +126,29 @@ def test_unknown_api_paths_answer_404_in_the_error_shape(ui_server: tuple[int, P
     status, body = raw_get(port, b"/v2/no-such-thing")
     assert status == 404
     assert b'"code":404' in body.replace(b" ", b"")
+
+
+def test_hashed_assets_are_cached_for_good_and_sent_compressed(
+    ui_server: tuple[int, Path],
+) -> None:
+    port, _ = ui_server
+    status, headers, body = raw_exchange(
+        port, b"/assets/big-def456.js", b"Accept-Encoding: gzip, deflate, br"
+    )
+    assert status == 200
+    assert headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert headers["content-encoding"] == "gzip"
+    assert headers["vary"] == "Accept-Encoding"
+    assert gzip.decompress(body).decode() == BIG_SCRIPT
+    assert len(body) < len(BIG_SCRIPT) / 3
+    # A client that does not take gzip gets the file as it is.
+    status, headers, body = raw_exchange(port, b"/assets/big-def456.js")
+    assert (status, body.decode()) == (200, BIG_SCRIPT)
+    assert "content-encoding" not in headers
+
+
+def test_the_app_page_is_revalidated_not_cached(ui_server: tuple[int, Path]) -> None:
+    port, _ = ui_server
+    status, headers, body = raw_exchange(port, b"/deployments/3", b"Accept-Encoding: gzip")
+    assert (status, headers["cache-control"]) == (200, "no-cache")
+    assert b"id=root" in body

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
+import sqlalchemy
 
 from gpustack.server.context import ServerContext
 
@@ -58,3 +61,37 @@ async def test_maintenance_mode_and_delete(
     assert resp.json()["state"] == "ready"
     assert (await admin.delete(f"/v2/workers/{wid}")).status_code == 204
     assert (await admin.get("/v2/workers")).json()["pagination"]["total"] == 0
+
+
+async def test_status_reports_arriving_together_share_a_commit(
+    admin: httpx.AsyncClient, server: tuple[httpx.AsyncClient, ServerContext]
+) -> None:
+    # 1,000 workers report every 15 s: a transaction each ran the pool dry on SQLite.
+    ctx = server[1]
+    auth = {"Authorization": f"Bearer {ctx.cluster_token}"}
+    workers = []
+    for i in range(30):
+        body = {**REG, "name": f"w{i}", "port": 10200 + i}
+        reg = (await admin.post("/v2/workers/register", json=body, headers=auth)).json()
+        workers.append((reg["id"], {"Authorization": f"Bearer {reg['token']}"}))
+    commits: list[object] = []
+
+    def count(connection: object) -> None:
+        commits.append(connection)
+
+    sqlalchemy.event.listen(ctx.engine.sync_engine, "commit", count)
+    try:
+        answers = await asyncio.gather(
+            *(
+                admin.put(f"/v2/workers/{wid}/status", json={"kernel": f"k{wid}"}, headers=h)
+                for wid, h in workers
+            )
+        )
+    finally:
+        sqlalchemy.event.remove(ctx.engine.sync_engine, "commit", count)
+    assert [a.status_code for a in answers] == [204] * 30
+    listed = (await admin.get("/v2/workers", params={"perPage": 100})).json()["items"]
+    assert {w["id"]: w["status"]["kernel"] for w in listed} == {
+        wid: f"k{wid}" for wid, _ in workers
+    }
+    assert len(commits) < 10

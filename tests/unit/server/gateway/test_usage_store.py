@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
-
 from sqlmodel import col, select
 
 from gpustack.db.engine import create_engine, session_factory
-from gpustack.db.migrate import upgrade_to_head
 from gpustack.schemas.usage import UsageDaily, UsageRecordRow
 from gpustack.server.gateway.usage import UsageRecord
 from gpustack.server.gateway.usage_store import DatabaseUsageSink
@@ -35,10 +31,8 @@ def record(status: int, tokens: int, key: int | None = 10, ts: float = DAY) -> U
     )
 
 
-async def test_batches_add_rows_and_accumulate_daily_sums(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    await asyncio.to_thread(upgrade_to_head, url)
-    engine = create_engine(url)
+async def test_batches_add_rows_and_accumulate_daily_sums(database_url: str) -> None:
+    engine = create_engine(database_url)
     sessions = session_factory(engine)
     sink = DatabaseUsageSink(sessions)
     await sink.write([record(200, 5), record(500, 0), record(200, 1, key=None)])
@@ -54,3 +48,16 @@ async def test_batches_add_rows_and_accumulate_daily_sums(tmp_path: Path) -> Non
     assert (second.request_count, second.total_tokens) == (1, 2)
     session_row = next(d for d in daily if d.api_key_id == 0)
     assert session_row.request_count == 1
+
+
+async def test_a_full_batch_lands_whole(database_url: str) -> None:
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    sink = DatabaseUsageSink(sessions)
+    await sink.write([record(200, i) for i in range(1000)])
+    async with sessions() as session:
+        rows = (await session.exec(select(UsageRecordRow))).all()
+        daily = (await session.exec(select(UsageDaily))).all()
+    await engine.dispose()
+    assert sorted(r.prompt_tokens for r in rows) == list(range(1000))
+    assert [(d.request_count, d.prompt_tokens) for d in daily] == [(1000, sum(range(1000)))]

@@ -22,10 +22,10 @@ class FakeEngine:
     codes: Iterator[int] = field(default_factory=lambda: itertools.repeat(200))
     server: BaseTestServer | None = None
 
-    def check(self, session: aiohttp.ClientSession) -> HealthCheck:
+    def check(self, session: aiohttp.ClientSession, interval: float = 0.01) -> HealthCheck:
         assert self.server is not None and self.server.port is not None
         url = health_url("127.0.0.1", self.server.port, "/health")
-        return HealthCheck(session, url, interval=0.01, timeout=1)
+        return HealthCheck(session, url, interval=interval, timeout=1)
 
 
 @pytest.fixture
@@ -69,3 +69,14 @@ async def test_health_counts_as_lost_only_after_failures_in_a_row(engine: FakeEn
 
         engine.codes = itertools.repeat(500)
         assert await check.wait_until_lost(failures=2) == "HTTP 500"
+
+
+async def test_an_engine_ready_soon_is_seen_soon_despite_a_long_interval(
+    engine: FakeEngine,
+) -> None:
+    # Not ready for its first few answers (a fraction of a second), then ready: waiting a
+    # whole 10 s interval after the first miss would add all of it to the deployment.
+    engine.codes = itertools.chain([503] * 4, itertools.repeat(200))
+    async with aiohttp.ClientSession() as session:
+        check = engine.check(session, interval=10.0)
+        await asyncio.wait_for(check.wait_until_healthy(), 3.0)
