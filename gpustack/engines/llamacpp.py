@@ -44,8 +44,9 @@ class LlamaCppEngine:
     """llama.cpp through the xllamacpp launcher, or a user's `llama-server` binary."""
 
     name = "llama.cpp"
-    # xllamacpp ships CPU and CUDA wheels; a user's llama-server may be a Metal build.
-    runs_on = frozenset({"cpu", "cuda", "metal"})
+    # xllamacpp ships CPU and CUDA wheels; a user's llama-server may be a Metal, ROCm,
+    # SYCL or CANN build.
+    runs_on = frozenset({"cpu", "cuda", "rocm", "metal", "xpu", "cann"})
     quirks = ResponseQuirks(
         rerank_returns_documents=False,
         rerank_sorted=True,

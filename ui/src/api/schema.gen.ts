@@ -808,7 +808,7 @@ export interface components {
          * @description Accelerator vendors a detector can report.
          * @enum {string}
          */
-        GPUVendor: "nvidia" | "amd" | "apple" | "ascend";
+        GPUVendor: "nvidia" | "amd" | "apple" | "ascend" | "intel";
         /**
          * GpuDevicePublic
          * @description One GPU; `id` is `<worker name>:<index>`, the form `gpu_selector.gpu_ids` takes.
