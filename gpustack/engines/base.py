@@ -114,6 +114,8 @@ class LaunchContext:
     # The engine version the deployment pins (`backend_version`), for engines installed
     # side by side per version.
     backend_version: str | None = None
+    # llama.cpp across workers: the subordinates' rpc-servers ("host:port"), main only.
+    rpc_servers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
