@@ -983,6 +983,8 @@ export interface components {
             categories?: string[] | null;
             /** Context Length */
             context_length?: number | null;
+            /** Subordinate Workers */
+            subordinate_workers?: components["schemas"]["SubordinateWorker"][] | null;
         };
         /** ModelPublic */
         ModelPublic: {
@@ -1335,6 +1337,46 @@ export interface components {
          * @enum {string}
          */
         SourceKind: "huggingface" | "model_scope" | "local_path";
+        /**
+         * SubordinateState
+         * @description Where the part of an instance on another worker (llama.cpp's rpc-server) stands.
+         * @enum {string}
+         */
+        SubordinateState: "pending" | "starting" | "running" | "error";
+        /**
+         * SubordinateWorker
+         * @description One helper worker of an instance spread across workers, with its own state.
+         *
+         *     `port` is the rpc-server's, chosen and reported by that worker; the main engine is
+         *     started with every subordinate's `worker_ip:port`.
+         */
+        SubordinateWorker: {
+            /** Worker Id */
+            worker_id: number;
+            /** Worker Name */
+            worker_name: string;
+            /** Worker Ip */
+            worker_ip?: string | null;
+            /**
+             * Gpu Indexes
+             * @default []
+             */
+            gpu_indexes: number[];
+            /** Port */
+            port?: number | null;
+            /** @default pending */
+            state: components["schemas"]["SubordinateState"];
+            /**
+             * State Message
+             * @default
+             */
+            state_message: string;
+            /**
+             * Restart Count
+             * @default 0
+             */
+            restart_count: number;
+        };
         /** UserCreate */
         UserCreate: {
             /** Username */
