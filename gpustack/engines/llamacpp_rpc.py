@@ -24,7 +24,7 @@ LLAMA_SERVER_NAMES = ("llama-server",)
 RPC_FLAG = "--rpc"
 
 
-class RpcBinaryMissing(LookupError):
+class RpcBinaryMissing(ValueError):
     """No llama.cpp build with RPC was found; the message says how to get one."""
 
 
