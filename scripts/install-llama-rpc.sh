@@ -5,7 +5,8 @@
 #   use <data-dir>/engines/llama-rpc, where the llama.cpp engine looks: DEST/bin/...).
 # The sources come from the llama-cpp-python sdist on PyPI, which vendors llama.cpp. The
 # build is cached per version under $GPUSTACK_BUILD_CACHE (default ~/.cache/gpustack), so a
-# machine builds once (about 25-45 min on 2 cores) and later runs only copy two files.
+# machine builds once (a long build: well over half an hour on 2 busy cores) and later runs
+# only copy two files.
 # Needs cmake, ninja and a C++17 compiler (apt: cmake ninja-build g++).
 set -euo pipefail
 cd "$(dirname "$0")/.."
