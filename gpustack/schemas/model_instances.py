@@ -139,6 +139,15 @@ class ModelInstancePublic(TimestampFields):
     subordinate_workers: list[SubordinateWorker] | None = None
 
 
+class SubordinateStatusUpdate(BaseModel):
+    """What a subordinate worker reports about its part of an instance (its rpc-server)."""
+
+    state: SubordinateState
+    state_message: str = ""
+    port: int | None = Field(default=None, ge=1, le=65535)
+    restart_count: DbCount | None = None
+
+
 class InstanceStatusUpdate(BaseModel):
     """What a worker reports about an instance it runs."""
 

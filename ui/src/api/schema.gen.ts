@@ -323,6 +323,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/model-instances/{instance_id}/subordinates/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Report Subordinate Status
+         * @description A subordinate worker reports its own part: state, message and its rpc-server's port.
+         */
+        put: operations["report_subordinate_status_v2_model_instances__instance_id__subordinates_status_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/model-instances/{instance_id}/logs": {
         parameters: {
             query?: never;
@@ -1343,6 +1363,22 @@ export interface components {
          * @enum {string}
          */
         SubordinateState: "pending" | "starting" | "running" | "error";
+        /**
+         * SubordinateStatusUpdate
+         * @description What a subordinate worker reports about its part of an instance (its rpc-server).
+         */
+        SubordinateStatusUpdate: {
+            state: components["schemas"]["SubordinateState"];
+            /**
+             * State Message
+             * @default
+             */
+            state_message: string;
+            /** Port */
+            port?: number | null;
+            /** Restart Count */
+            restart_count?: number | null;
+        };
         /**
          * SubordinateWorker
          * @description One helper worker of an instance spread across workers, with its own state.
@@ -2957,6 +2993,86 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["InstanceStatusUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelInstancePublic"];
+                };
+            };
+            /** @description Invalid request: a parameter or field fails validation, or the request is refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but not allowed to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource (or not one the caller may see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state: a name in use, a resource in the wrong state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report_subordinate_status_v2_model_instances__instance_id__subordinates_status_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                instance_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubordinateStatusUpdate"];
             };
         };
         responses: {
