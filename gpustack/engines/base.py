@@ -116,6 +116,8 @@ class LaunchContext:
     backend_version: str | None = None
     # A program an administrator named for that version (`executable`), used as is.
     engine_executable: str | None = None
+    # llama.cpp across workers: the subordinates' rpc-servers ("host:port"), main only.
+    rpc_servers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from gpustack.engines.base import (
     ResponseQuirks,
 )
 from gpustack.engines.llamacpp_context import default_context_size
+from gpustack.engines.llamacpp_rpc import RPC_FLAG, find_rpc_llama_server
 from gpustack.engines.profiles import locate_gguf_model
 
 MIB = 1024 * 1024
@@ -44,8 +45,9 @@ class LlamaCppEngine:
     """llama.cpp through the xllamacpp launcher, or a user's `llama-server` binary."""
 
     name = "llama.cpp"
-    # xllamacpp ships CPU and CUDA wheels; a user's llama-server may be a Metal build.
-    runs_on = frozenset({"cpu", "cuda", "metal"})
+    # xllamacpp ships CPU and CUDA wheels; a user's llama-server may be a Metal, ROCm,
+    # SYCL or CANN build.
+    runs_on = frozenset({"cpu", "cuda", "rocm", "metal", "xpu", "cann"})
     quirks = ResponseQuirks(
         rerank_returns_documents=False,
         rerank_sorted=True,
@@ -110,6 +112,9 @@ class LlamaCppEngine:
         user_params = list(ctx.backend_parameters)
         server_binary = flag_value(user_params, LLAMA_SERVER_FLAG) or ctx.env.get(LLAMA_SERVER_ENV)
         user_params = without_flag(user_params, LLAMA_SERVER_FLAG)
+        if ctx.rpc_servers and not server_binary:
+            # xllamacpp has no RPC backend: layers on other workers need a build that has.
+            server_binary = find_rpc_llama_server(ctx.env, ctx.data_dir)
         argv: list[str]
         env: dict[str, str] = {}
         if server_binary:
@@ -131,6 +136,8 @@ class LlamaCppEngine:
             argv.append("--embedding")
         elif files.mmproj is not None:
             argv += ["--mmproj", str(files.mmproj)]
+        if ctx.rpc_servers and not has_flag(user_params, RPC_FLAG):
+            argv += [RPC_FLAG, ",".join(ctx.rpc_servers)]
         argv += user_params
         return LaunchSpec(argv=argv, env=env, health_path="/health")
 

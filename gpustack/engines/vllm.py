@@ -33,7 +33,7 @@ class VLLMEngine(GpuFractionEngine):
     """
 
     name = "vllm"
-    runs_on = frozenset({"cuda", "cpu_if_no_gpu", "linux"})
+    runs_on = frozenset({"cuda", "rocm", "cpu_if_no_gpu", "linux"})
     quirks = ResponseQuirks(
         rerank_returns_documents=True,
         rerank_sorted=True,

@@ -50,6 +50,32 @@ class ResourceClaim(BaseModel):
     offload_layers: int | None = None
 
 
+class SubordinateState(StrEnum):
+    """Where the part of an instance on another worker (llama.cpp's rpc-server) stands."""
+
+    PENDING = "pending"
+    STARTING = "starting"
+    RUNNING = "running"
+    ERROR = "error"
+
+
+class SubordinateWorker(BaseModel):
+    """One helper worker of an instance spread across workers, with its own state.
+
+    `port` is the rpc-server's, chosen and reported by that worker; the main engine is
+    started with every subordinate's `worker_ip:port`.
+    """
+
+    worker_id: int
+    worker_name: str
+    worker_ip: str | None = None
+    gpu_indexes: list[int] = []
+    port: int | None = None
+    state: SubordinateState = SubordinateState.PENDING
+    state_message: str = ""
+    restart_count: int = 0
+
+
 class ModelInstance(TimestampColumns, table=True):
     __tablename__ = "model_instances"
 
@@ -77,6 +103,10 @@ class ModelInstance(TimestampColumns, table=True):
     # Set when it is to stop: the gateway routes nothing new to it, and the leader deletes it
     # once its requests have finished (or the deployment's drain_timeout has passed).
     draining_since: datetime | None = SQLField(default=None, sa_type=DateTime)
+    # `SubordinateWorker`s as JSON; None or [] when the instance runs on one worker.
+    subordinate_workers: list[dict[str, Any]] | None = SQLField(
+        default=None, sa_column=Column(JSON)
+    )
 
     def release(self, message: str) -> None:
         """Unassign from its worker and go back to pending, so the scheduler places it anew."""
@@ -88,6 +118,7 @@ class ModelInstance(TimestampColumns, table=True):
         self.backend = self.backend_version = None
         self.categories = None
         self.context_length = None
+        self.subordinate_workers = None
         self.state = InstanceState.PENDING.value
         self.state_message = message
         self.download_progress = 0.0
@@ -113,6 +144,16 @@ class ModelInstancePublic(TimestampFields):
     categories: list[str] | None = None
     context_length: int | None = None
     draining_since: UtcDatetime | None = None
+    subordinate_workers: list[SubordinateWorker] | None = None
+
+
+class SubordinateStatusUpdate(BaseModel):
+    """What a subordinate worker reports about its part of an instance (its rpc-server)."""
+
+    state: SubordinateState
+    state_message: str = ""
+    port: int | None = Field(default=None, ge=1, le=65535)
+    restart_count: DbCount | None = None
 
 
 class InstanceStatusUpdate(BaseModel):

@@ -24,6 +24,7 @@ class GPUVendor(StrEnum):
     AMD = "amd"
     APPLE = "apple"
     ASCEND = "ascend"
+    INTEL = "intel"
 
 
 class CPUInfo(BaseModel):

@@ -121,8 +121,10 @@ class WorkerAgent:
                 loops.create_task(model_files.run(), name="worker-model-files")
 
     def _default_supervisor_settings(self) -> SupervisorSettings:
-        has_gpus = bool(self._status and self._status.gpu_devices)
-        return SupervisorSettings(host=ENGINE_HOST, host_has_gpus=has_gpus)
+        gpus = self._status.gpu_devices if self._status else []
+        # One vendor per machine is the norm; the first GPU's decides the variable.
+        vendor = gpus[0].vendor.value if gpus else "nvidia"
+        return SupervisorSettings(host=ENGINE_HOST, host_has_gpus=bool(gpus), gpu_vendor=vendor)
 
     async def _serve_api(
         self, stack: AsyncExitStack, supervisor: Supervisor, model_files: ModelFiles

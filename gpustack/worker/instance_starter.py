@@ -120,6 +120,7 @@ class InstanceStarter:
         instance_id = instance.id
         try:
             await self.reporter.report(instance_id, InstanceState.INITIALIZING, "fetching spec")
+            _refuse_subordinates(instance)
             model = await self._fetch_model(instance.model_id)
             path = await self._download(instance_id, model)
             executable = await self._engine_version(instance)
@@ -269,6 +270,23 @@ class InstanceStarter:
             raise InstanceStartError(_message(exc)) from exc
         categories = tuple(Category(c) for c in instance.categories or model.categories)
         return engine, categories
+
+
+def _refuse_subordinates(instance: ModelInstancePublic) -> None:
+    """An instance spread across workers is not started here alone.
+
+    Its claim put layers on the subordinate workers; run alone, the engine would load them
+    all on this worker. Until subordinate parts are launched, it stops in `error` before
+    any download.
+    """
+    parts = instance.subordinate_workers or []
+    if parts:
+        names = ", ".join(p.worker_name for p in parts)
+        raise InstanceStartError(
+            f"this instance is spread across workers (with {names}); this worker does not "
+            "start the parts on other workers yet: deploy it without "
+            "distributed_inference_across_workers on a worker that holds it"
+        )
 
 
 def _message(exc: Exception) -> str:

@@ -18,6 +18,7 @@ from gpustack.schemas.model_instances import (
     InstanceStatusUpdate,
     ModelInstance,
     ModelInstancePublic,
+    SubordinateStatusUpdate,
 )
 from gpustack.schemas.workers import Worker
 from gpustack.server.api.params import PathId, QueryId
@@ -111,6 +112,39 @@ async def report_status(
         value = getattr(body, field)
         if value is not None:
             setattr(instance, field, value)
+    instance.updated_at = utcnow()
+    session.add(instance)
+    await session.commit()
+    shown = instance_public(instance)
+    ctx.publish(KIND, EventType.UPDATED, instance_id, shown)
+    return shown
+
+
+@router.put(
+    "/{instance_id}/subordinates/status",
+    response_model=ModelInstancePublic,
+    responses=errors(404, 409, 413),
+)
+async def report_subordinate_status(
+    instance_id: PathId,
+    body: SubordinateStatusUpdate,
+    principal: WorkerPrincipal,
+    ctx: Ctx,
+    session: Session,
+) -> ModelInstancePublic:
+    """A subordinate worker reports its own part: state, message and its rpc-server's port."""
+    instance = await _get(session, instance_id)
+    parts = [dict(p) for p in instance.subordinate_workers or []]
+    mine = next((p for p in parts if p.get("worker_id") == principal.worker_id), None)
+    if mine is None:
+        raise ApiError(409, f"instance {instance_id} has no part on this worker")
+    mine["state"], mine["state_message"] = body.state.value, body.state_message
+    if body.port is not None:
+        mine["port"] = body.port
+    if body.restart_count is not None:
+        mine["restart_count"] = body.restart_count
+    # A new list, so the JSON column is seen as changed.
+    instance.subordinate_workers = parts
     instance.updated_at = utcnow()
     session.add(instance)
     await session.commit()

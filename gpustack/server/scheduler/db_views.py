@@ -13,6 +13,7 @@ from gpustack.schemas.model_instances import (
     InstanceState,
     ModelInstance,
     ResourceClaim,
+    SubordinateWorker,
 )
 from gpustack.schemas.models import ModelSpec
 from gpustack.schemas.worker_status import WorkerStatus
@@ -125,11 +126,17 @@ def claim_json(estimate: ResourceEstimate, indexes: tuple[int, ...]) -> dict[str
 
 
 def assign(
-    instance: ModelInstance, placement: Placement, worker_ip: str | None, engine: EngineDecision
+    instance: ModelInstance,
+    placement: Placement,
+    worker_ip: str | None,
+    engine: EngineDecision,
+    ips: Mapping[int, str] | None = None,
 ) -> None:
     """Write a placement and the engine decided for it onto an instance row.
 
-    The caller commits and publishes; the worker then launches exactly this.
+    The caller commits and publishes; the worker then launches exactly this. Each helper
+    worker becomes a subordinate part with its own state, `pending` until its worker
+    reports it (`ips` gives their addresses).
     """
     claim = claim_json(placement.claim, placement.gpu_indexes)
     claim["offload_layers"] = placement.offload_layers
@@ -149,6 +156,15 @@ def assign(
     instance.backend_version = engine.backend_version
     instance.categories = list(engine.categories)
     instance.context_length = placement.claim.context_length
+    instance.subordinate_workers = [
+        SubordinateWorker(
+            worker_id=h.worker_id,
+            worker_name=h.worker_name,
+            worker_ip=(ips or {}).get(h.worker_id),
+            gpu_indexes=list(h.gpu_indexes),
+        ).model_dump(mode="json")
+        for h in placement.helpers
+    ] or None
     instance.state = InstanceState.SCHEDULED.value
     instance.state_message = placement.describe()
 

@@ -52,8 +52,12 @@ async def _evaluate(
     except ModelAnalysisError as exc:
         return Evaluation(False, str(exc))
     wanted = max(spec.replicas, 1)
-    plan = plan_deployment(spec, analysis, _snapshot_without(rows, spec.name), registry, wanted)
-    placements = tuple(p for placement in plan.placements for p in _placement_json(placement))
+    snapshot = _snapshot_without(rows, spec.name)
+    plan = plan_deployment(spec, analysis, snapshot, registry, wanted)
+    vendors = {w.id: {g.index: g.vendor for g in w.gpus} for w in snapshot.workers}
+    placements = tuple(
+        p for placement in plan.placements for p in _placement_json(placement, vendors)
+    )
     if not plan.complete:
         return Evaluation(False, plan.message, placements)
     where = "; ".join(p.describe().removeprefix("scheduled on ") for p in plan.placements)
@@ -73,7 +77,10 @@ def _snapshot_without(rows: ClusterRows, model_name: str) -> ClusterSnapshot:
     return ClusterSnapshot(rows.snapshot().workers, claims)
 
 
-def _placement_json(placement: Placement) -> list[dict[str, Any]]:
+def _placement_json(
+    placement: Placement, vendors: dict[int, dict[int, str]]
+) -> list[dict[str, Any]]:
+    """One entry per worker; `gpu_vendor` says whose GPUs (None on CPU only)."""
     parts = [(placement.worker_id, placement.worker_name, placement.gpu_indexes, placement.claim)]
     parts += [(h.worker_id, h.worker_name, h.gpu_indexes, h.claim) for h in placement.helpers]
     out = []
@@ -84,6 +91,7 @@ def _placement_json(placement: Placement) -> list[dict[str, Any]]:
                 "worker_id": worker_id,
                 "worker_name": worker_name,
                 "gpu_indexes": list(indexes),
+                "gpu_vendor": next((vendors.get(worker_id, {}).get(i) for i in indexes), None),
                 "ram": claim["ram"],
                 "vram": claim["vram"],
             }

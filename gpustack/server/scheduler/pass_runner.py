@@ -146,7 +146,7 @@ class SchedulingPass:
             placed = zip(instances, plan.placements, strict=False) if plan.engine else ()
             for instance, placement in placed:
                 assert plan.engine is not None
-                assign(instance, placement, ips.get(placement.worker_id), plan.engine)
+                assign(instance, placement, ips.get(placement.worker_id), plan.engine, ips)
                 if outcome.caveat:
                     instance.state_message += f" ({outcome.caveat})"
                 instance.updated_at = utcnow()

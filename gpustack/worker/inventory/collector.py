@@ -9,7 +9,11 @@ from pathlib import Path
 
 from gpustack.schemas.worker_status import GPUDevice, WorkerStatus
 from gpustack.worker.inventory import system
+from gpustack.worker.inventory.amd import AmdDetector
+from gpustack.worker.inventory.apple import AppleDetector
+from gpustack.worker.inventory.ascend import AscendDetector
 from gpustack.worker.inventory.detector import GPUDetector
+from gpustack.worker.inventory.intel import IntelDetector
 from gpustack.worker.inventory.nvidia import NvidiaDetector
 
 logger = logging.getLogger(__name__)
@@ -17,7 +21,8 @@ logger = logging.getLogger(__name__)
 
 def default_detectors() -> list[GPUDetector]:
     """The detectors a worker uses when none are configured: one per supported vendor."""
-    return [NvidiaDetector()]
+    # Each returns [] at once where its library or tool is absent.
+    return [NvidiaDetector(), AmdDetector(), AppleDetector(), IntelDetector(), AscendDetector()]
 
 
 def collect_gpu_devices(detectors: Sequence[GPUDetector]) -> list[GPUDevice]:

@@ -1,4 +1,4 @@
-"""The interface every accelerator detector implements (NVIDIA today; AMD, Apple, Ascend later)."""
+"""The interface every accelerator detector implements (NVIDIA, AMD, Apple, Intel, Ascend)."""
 
 from __future__ import annotations
 

@@ -92,8 +92,13 @@ class InstanceRunner:
         """One run of the engine; returns why it failed once it did."""
         launch = self.launch
         log_path = await asyncio.to_thread(self.logs.rotate, launch.instance_id)
+        settings = self.settings
         env = build_env(
-            os.environ, launch.spec.env, launch.gpu_indexes, self.settings.host_has_gpus
+            os.environ,
+            launch.spec.env,
+            launch.gpu_indexes,
+            settings.host_has_gpus,
+            settings.gpu_vendor,
         )
         try:
             self.process = await EngineProcess.launch(launch.spec.argv, env, log_path)

@@ -36,24 +36,43 @@ WORKER_SECRETS = frozenset(
 )
 
 
+# The variable that picks a vendor's devices for a process, and the ones that must not
+# be inherited beside it. ROCR_VISIBLE_DEVICES renumbers devices before HIP sees them, so an
+# inherited one would make HIP's indexes point elsewhere; Ray refuses to start with it set.
+VISIBLE_DEVICES_BY_VENDOR = {
+    "nvidia": "CUDA_VISIBLE_DEVICES",
+    "amd": "HIP_VISIBLE_DEVICES",
+    "ascend": "ASCEND_RT_VISIBLE_DEVICES",
+    "intel": "ZE_AFFINITY_MASK",
+}
+_DROPPED_BY_VENDOR = {"amd": ("ROCR_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES")}
+
+
 def build_env(
     base: Mapping[str, str],
     additions: Mapping[str, str],
     gpu_indexes: Sequence[int],
     host_has_gpus: bool,
+    gpu_vendor: str = "nvidia",
 ) -> dict[str, str]:
     """The engine's environment: the worker's less its secrets, the spec's additions, its GPUs.
 
-    The assigned GPUs always win over a CUDA_VISIBLE_DEVICES from the model's env, since
-    the scheduler claimed exactly those. A CPU-only instance on a GPU host sees no GPU.
+    The assigned GPUs always win over a visible-devices variable from the model's env, since
+    the scheduler claimed exactly those. A CPU-only instance on a GPU host sees no GPU. Apple's
+    single Metal GPU has no such variable.
     """
     # Settings read the variables whatever their case, so a secret is dropped in any case.
     inherited = {k: v for k, v in base.items() if k.upper() not in WORKER_SECRETS}
     env = {**inherited, **additions}
+    variable = VISIBLE_DEVICES_BY_VENDOR.get(gpu_vendor)
+    if variable is None:
+        return env
+    for dropped in _DROPPED_BY_VENDOR.get(gpu_vendor, ()):
+        env.pop(dropped, None)
     if gpu_indexes:
-        env["CUDA_VISIBLE_DEVICES"] = ",".join(str(index) for index in gpu_indexes)
+        env[variable] = ",".join(str(index) for index in gpu_indexes)
     elif host_has_gpus:
-        env["CUDA_VISIBLE_DEVICES"] = ""
+        env[variable] = ""
     return env
 
 

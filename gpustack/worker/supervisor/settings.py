@@ -32,5 +32,7 @@ class SupervisorSettings:
     backoff_reset_after_s: float = 300.0
     # Whether the host has GPUs; CPU-only instances then get CUDA_VISIBLE_DEVICES="".
     host_has_gpus: bool = False
+    # Whose GPUs they are: picks CUDA_VISIBLE_DEVICES, HIP_VISIBLE_DEVICES, ...
+    gpu_vendor: str = "nvidia"
     # Log lines quoted in the error message when an engine exits.
     error_log_lines: int = 5

@@ -8,6 +8,7 @@ export type EvaluationRequest = Schema<'EvaluationRequest'>;
 export interface Placement {
   worker_name: string;
   gpu_indexes: number[] | null;
+  gpu_vendor?: string | null;
   ram: number | null;
   vram: number | Record<string, number> | null;
 }

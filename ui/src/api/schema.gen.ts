@@ -451,6 +451,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/model-instances/{instance_id}/subordinates/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Report Subordinate Status
+         * @description A subordinate worker reports its own part: state, message and its rpc-server's port.
+         */
+        put: operations["report_subordinate_status_v2_model_instances__instance_id__subordinates_status_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/model-instances/{instance_id}/logs": {
         parameters: {
             query?: never;
@@ -1284,7 +1304,7 @@ export interface components {
          * @description Accelerator vendors a detector can report.
          * @enum {string}
          */
-        GPUVendor: "nvidia" | "amd" | "apple" | "ascend";
+        GPUVendor: "nvidia" | "amd" | "apple" | "ascend" | "intel";
         /**
          * GpuDevicePublic
          * @description One GPU; `id` is `<worker name>:<index>`, the form `gpu_selector.gpu_ids` takes.
@@ -1580,6 +1600,8 @@ export interface components {
             context_length?: number | null;
             /** Draining Since */
             draining_since?: string | null;
+            /** Subordinate Workers */
+            subordinate_workers?: components["schemas"]["SubordinateWorker"][] | null;
         };
         /** ModelPublic */
         ModelPublic: {
@@ -2294,6 +2316,62 @@ export interface components {
          * @enum {string}
          */
         SourceKind: "huggingface" | "model_scope" | "local_path";
+        /**
+         * SubordinateState
+         * @description Where the part of an instance on another worker (llama.cpp's rpc-server) stands.
+         * @enum {string}
+         */
+        SubordinateState: "pending" | "starting" | "running" | "error";
+        /**
+         * SubordinateStatusUpdate
+         * @description What a subordinate worker reports about its part of an instance (its rpc-server).
+         */
+        SubordinateStatusUpdate: {
+            state: components["schemas"]["SubordinateState"];
+            /**
+             * State Message
+             * @default
+             */
+            state_message: string;
+            /** Port */
+            port?: number | null;
+            /** Restart Count */
+            restart_count?: number | null;
+        };
+        /**
+         * SubordinateWorker
+         * @description One helper worker of an instance spread across workers, with its own state.
+         *
+         *     `port` is the rpc-server's, chosen and reported by that worker; the main engine is
+         *     started with every subordinate's `worker_ip:port`.
+         */
+        SubordinateWorker: {
+            /** Worker Id */
+            worker_id: number;
+            /** Worker Name */
+            worker_name: string;
+            /** Worker Ip */
+            worker_ip?: string | null;
+            /**
+             * Gpu Indexes
+             * @default []
+             */
+            gpu_indexes: number[];
+            /** Port */
+            port?: number | null;
+            /** @default pending */
+            state: components["schemas"]["SubordinateState"];
+            /**
+             * State Message
+             * @default
+             */
+            state_message: string;
+            /**
+             * Restart Count
+             * @default 0
+             */
+            restart_count: number;
+        };
         /** UserCreate */
         UserCreate: {
             /** Username */
@@ -4627,6 +4705,86 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["InstanceStatusUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelInstancePublic"];
+                };
+            };
+            /** @description Invalid request: a parameter or field fails validation, or the request is refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but not allowed to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource (or not one the caller may see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state: a name in use, a resource in the wrong state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report_subordinate_status_v2_model_instances__instance_id__subordinates_status_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                instance_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubordinateStatusUpdate"];
             };
         };
         responses: {

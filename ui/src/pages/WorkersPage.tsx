@@ -22,11 +22,13 @@ function Meter({ percent, detail }: { percent: number; detail: string }) {
 
 function gpuSummary(w: Worker) {
   const gpus = w.status?.gpu_devices ?? [];
-  if (!gpus.length) return { gpu: null, vram: null };
+  if (!gpus.length) return { gpu: null, vram: null, detail: '' };
   const core = gpus.reduce((s, g) => s + formatPercent(g.core?.utilization_rate), 0) / gpus.length;
   const total = gpus.reduce((s, g) => s + (g.memory.total ?? 0), 0);
   const used = gpus.reduce((s, g) => s + (g.memory.used ?? 0), 0);
-  return { gpu: core, vram: { total, used } };
+  // "2 GPU (amd)": which vendor's engines the scheduler can place there.
+  const vendors = [...new Set(gpus.map((g) => g.vendor))].join(', ');
+  return { gpu: core, vram: { total, used }, detail: `${gpus.length} GPU (${vendors})` };
 }
 
 export default function WorkersPage() {
@@ -91,7 +93,7 @@ export default function WorkersPage() {
             title: t('workers.gpu'),
             render: (_, w) => {
               const s = gpuSummary(w);
-              return s.gpu === null ? '-' : <Meter percent={formatPercent(s.gpu)} detail={`${w.status?.gpu_devices?.length} GPU`} />;
+              return s.gpu === null ? '-' : <Meter percent={formatPercent(s.gpu)} detail={s.detail} />;
             },
           },
           {

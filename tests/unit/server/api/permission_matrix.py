@@ -70,6 +70,7 @@ SERVER_ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/v2/model-instances/{instance_id}"): Access.ADMIN,
     ("DELETE", "/v2/model-instances/{instance_id}"): Access.ADMIN,
     ("PUT", "/v2/model-instances/{instance_id}/status"): Access.WORKER,
+    ("PUT", "/v2/model-instances/{instance_id}/subordinates/status"): Access.WORKER,
     ("GET", "/v2/model-instances/{instance_id}/logs"): Access.ADMIN,
     ("POST", "/v2/model-evaluations"): Access.PERSON,
     ("GET", "/v2/model-files"): Access.READER,

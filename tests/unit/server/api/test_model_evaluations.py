@@ -56,6 +56,7 @@ async def test_reports_fit_and_misfit_without_creating_anything(
     assert {p["worker_name"] for p in fits["placements"]} == {"worker-a", "worker-b"}
     for placement in fits["placements"]:
         assert placement["gpu_indexes"] == [0]
+        assert placement["gpu_vendor"] == "nvidia"
         assert placement["vram"]["0"] > 0 and placement["ram"] > 0
     assert picky["compatible"] is False
     assert "has no label zone, selector wants zone=moon" in picky["message"]

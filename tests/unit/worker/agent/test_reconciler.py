@@ -327,3 +327,19 @@ async def test_an_instance_without_a_recorded_engine_is_not_guessed(
     assert h.server.last(7).state == "error"
     assert "no engine" in h.server.last(7).state_message
     assert h.supervisor.started == {}
+
+
+async def test_an_instance_spread_across_workers_is_not_started_alone(
+    tmp_path: Path, tiny_llama_gguf: Path
+) -> None:
+    h = Harness(tmp_path)
+    h.server.models[3] = model(local_path=str(tiny_llama_gguf))
+    part = {"worker_id": 9, "worker_name": "gpu-b", "worker_ip": "10.0.0.2", "gpu_indexes": [0]}
+    h.server.instances[7] = instance(7, subordinate_workers=[part])
+
+    await h.reconciler.resync()
+    await h.reconciler.wait_for_starts()
+
+    assert h.server.states(7) == ["initializing", "error"]
+    assert "spread across workers (with gpu-b)" in h.server.last(7).state_message
+    assert h.supervisor.started == {}

@@ -94,3 +94,24 @@ async def test_engine_dies_with_a_worker_killed_by_sigkill(
         if parent.returncode is None:
             parent.kill()
             await parent.wait()
+
+
+def test_amd_gpus_are_picked_with_hip_visible_devices() -> None:
+    env = build_env(
+        {"ROCR_VISIBLE_DEVICES": "1", "CUDA_VISIBLE_DEVICES": "0"},
+        {},
+        gpu_indexes=[2, 3],
+        host_has_gpus=True,
+        gpu_vendor="amd",
+    )
+    # An inherited ROCR_VISIBLE_DEVICES would renumber the devices HIP's indexes name.
+    assert env == {"HIP_VISIBLE_DEVICES": "2,3"}
+
+
+def test_a_cpu_instance_on_an_ascend_host_sees_no_npu() -> None:
+    env = build_env({}, {}, [], host_has_gpus=True, gpu_vendor="ascend")
+    assert env == {"ASCEND_RT_VISIBLE_DEVICES": ""}
+
+
+def test_apple_metal_needs_no_visible_devices_variable() -> None:
+    assert build_env({"A": "1"}, {}, [0], host_has_gpus=True, gpu_vendor="apple") == {"A": "1"}

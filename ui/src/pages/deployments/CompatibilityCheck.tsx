@@ -11,7 +11,8 @@ function placementText(r: EvaluationResult): string {
   return (r.placements ?? [])
     .map((p) => {
       const vram = typeof p.vram === 'number' ? p.vram : Object.values(p.vram ?? {}).reduce((s, v) => s + v, 0);
-      const gpus = p.gpu_indexes?.length ? ` GPU ${p.gpu_indexes.join(',')}` : '';
+      const vendor = p.gpu_vendor ? ` (${p.gpu_vendor})` : '';
+      const gpus = p.gpu_indexes?.length ? ` GPU ${p.gpu_indexes.join(',')}${vendor}` : '';
       return `${p.worker_name}${gpus}: RAM ${formatBytes(p.ram ?? 0)}${vram ? `, VRAM ${formatBytes(vram)}` : ''}`;
     })
     .join('; ');
