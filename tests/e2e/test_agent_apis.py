@@ -44,6 +44,7 @@ def test_anthropic_messages_create_answers_with_usage(gw: GatewayCluster) -> Non
     message = claude(gw).messages.create(
         model="chat",
         max_tokens=24,
+        temperature=0,
         system="Answer in one word.",
         messages=[{"role": "user", "content": "What is the capital of France?"}],
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -25,12 +26,26 @@ def free_port() -> int:
         return port
 
 
+def ephemeral_port_range() -> tuple[int, int]:
+    """The kernel's range for outgoing connections' local ports (Linux default 32768-60999)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port_range(size: int) -> str:
-    """A run of `size` ports that are free now (best effort)."""
-    for _ in range(50):
-        start = free_port()
-        if start + size > 65000:
-            continue
+    """A run of `size` ports that are free now, above the kernel's ephemeral range.
+
+    Engines bind their port a moment after the worker picks it; inside the ephemeral range
+    an outgoing connection of any process may take it in between ("address already in
+    use"), so the run is taken where the kernel never hands out local ports.
+    """
+    _, ephemeral_high = ephemeral_port_range()
+    low = ephemeral_high + 1 if ephemeral_high + 1 + size < 65535 else 20000
+    for _ in range(200):
+        start = random.randint(low, 65535 - size)
         ok = True
         for port in range(start, start + size):
             with socket.socket() as sock:
