@@ -40,6 +40,7 @@ class ControllerManager:
         self._dirty: asyncio.Queue[int] = asyncio.Queue()
         self._queued: set[int] = set()
         self._schedule_wanted = asyncio.Event()
+        self._sweep_wanted = asyncio.Event()
         self._background = BackgroundLoop("controllers", self._run)
         self._listening = False
         self._worker_changes = WorkerStateChanges()
@@ -68,6 +69,7 @@ class ControllerManager:
             self._schedule_wanted.set()
         elif event.kind == ResourceKind.WORKERS and self._worker_changes.changed(event):
             self._schedule_wanted.set()
+            self._sweep_wanted.set()  # e.g. maintenance: its instances move off now
 
     def _mark(self, model_id: int) -> None:
         if model_id not in self._queued:
@@ -98,7 +100,17 @@ class ControllerManager:
                 logger.exception("reconciling model %s failed; the next sweep retries", model_id)
 
     async def _sweep_loop(self) -> None:
-        await every(self._sweep_seconds, self._sweep, "controller sweep failed; retrying")
+        """Every model is reconciled each `sweep_seconds`, and at once when a worker changed."""
+        while True:
+            try:
+                await self._sweep()
+            except Exception:
+                logger.exception("controller sweep failed; retrying")
+            try:
+                await asyncio.wait_for(self._sweep_wanted.wait(), self._sweep_seconds)
+            except TimeoutError:
+                pass
+            self._sweep_wanted.clear()
 
     async def _sweep(self) -> None:
         async with self._ctx.sessions() as session:
