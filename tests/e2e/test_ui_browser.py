@@ -257,6 +257,43 @@ def test_bad_password_is_explained(context: BrowserContext) -> None:
     expect(page).to_have_url(re.compile(r"/login$"))
 
 
+def test_avatar_menu_opens_on_hover_click_and_keyboard(
+    context: BrowserContext, server: Cluster
+) -> None:
+    page = context.new_page()
+    log_in(page, current_password(server))
+    avatar = page.get_by_test_id("avatar-menu")
+    api_keys = page.get_by_role("menuitem", name="API Keys")
+    # Hover alone opens it, as the guide says.
+    avatar.hover()
+    expect(api_keys).to_be_visible()
+    # A click after the hover keeps it open (the trigger alone would toggle it shut).
+    avatar.click()
+    page.wait_for_timeout(400)
+    expect(api_keys).to_be_visible()
+    api_keys.click()
+    expect(page).to_have_url(re.compile(r"/api-keys$"))
+    expect(api_keys).to_be_hidden()
+    # From closed, a click opens it, and it stays open once the hover delay has passed.
+    page.mouse.move(5, 5)
+    avatar.click()
+    page.wait_for_timeout(400)
+    expect(api_keys).to_be_visible()
+    page.mouse.move(5, 5)
+    expect(api_keys).to_be_hidden()
+    # Keyboard: the avatar is a focusable button; Enter opens, Escape closes, Space opens.
+    avatar.focus()
+    page.keyboard.press("Enter")
+    expect(api_keys).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(api_keys).to_be_hidden()
+    avatar.focus()
+    page.keyboard.press("Space")
+    expect(api_keys).to_be_visible()
+    api_keys.click()
+    expect(page).to_have_url(re.compile(r"/api-keys$"))
+
+
 # Above this load average per core, timings measure the neighbours rather than the UI.
 OVERLOADED_PER_CORE = 2.0
 # Records, in the page itself, when the page's heading first appears (ms since navigation).

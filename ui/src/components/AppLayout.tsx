@@ -16,13 +16,13 @@ import {
   TeamOutlined,
   ThunderboltOutlined,
   CloudOutlined,
-  UserOutlined,
 } from '@ant-design/icons';
-import { Avatar, Dropdown, Flex, Layout, Menu, Segmented, Spin, Typography } from 'antd';
+import { Flex, Layout, Menu, Segmented, Spin, Typography } from 'antd';
 import { Suspense } from 'react';
 import { Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { useAuth } from '../hooks/auth';
 import { useI18n, type Lang } from '../i18n';
+import { AvatarMenu } from './AvatarMenu';
 import { PageErrorBoundary } from './PageErrorBoundary';
 
 /** The frame around every signed-in page: side menu, language switch, avatar menu. */
@@ -105,12 +105,7 @@ export function AppLayout() {
               { label: '简体中文', value: 'zh' },
             ]}
           />
-          <Dropdown menu={avatarMenu} trigger={['click']}>
-            <Flex align="center" gap={8} style={{ cursor: 'pointer' }} data-testid="avatar-menu">
-              <Avatar icon={<UserOutlined />} />
-              <span>{user?.username}</span>
-            </Flex>
-          </Dropdown>
+          <AvatarMenu username={user?.username} menu={avatarMenu} />
         </Layout.Header>
         <Layout.Content style={{ padding: 24 }}>
           <Suspense
